@@ -1,0 +1,139 @@
+# SPDX-License-Identifier: GPL-2.0
+# cgwarden build.  `make` builds build/cgwarden; `make test` runs every test;
+# `make deps` installs the Debian packages the project needs.
+
+OUTPUT     ?= build
+CLANG      ?= clang
+BPFTOOL    ?= bpftool
+CC         ?= cc
+PKG_CONFIG ?= pkg-config
+V          ?= 0
+VERSION    := 0.1.0
+
+ARCH ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+ifeq ($(wildcard vmlinux/$(ARCH)/vmlinux.h),)
+$(error unsupported ARCH '$(ARCH)': no vmlinux/$(ARCH)/vmlinux.h (run 'make vmlinux' on a kernel of that architecture with BTF))
+endif
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+# Userspace: strict warnings, static-friendly.  STATIC=1 links everything
+# statically (used for the qemu initramfs).
+CFLAGS   ?= -g -O2
+CFLAGS   += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -DCGW_VERSION=\"$(VERSION)\"
+CPPFLAGS += -Iuser -Ibpf -I$(OUTPUT)
+LIBBPF_LIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
+INIH_LIBS   := $(shell $(PKG_CONFIG) --libs inih 2>/dev/null || echo -linih)
+ifeq ($(STATIC),1)
+LDFLAGS += -static
+LIBBPF_LIBS := -lbpf -lelf -lz -lzstd
+endif
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	-Ivmlinux/$(ARCH) -Ibpf -mcpu=v3
+
+# Pure-C modules (no libbpf): policy, config, units, cgroup file helpers.
+# They are what the cmocka unit tests link against.
+CORE_SRCS := $(sort $(wildcard user/core/*.c))
+CORE_OBJS := $(patsubst user/core/%.c,$(OUTPUT)/core/%.o,$(CORE_SRCS))
+# Agent modules that talk to libbpf.
+AGENT_SRCS := $(sort $(wildcard user/*.c))
+AGENT_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(AGENT_SRCS))
+AGENT_LIB_OBJS := $(filter-out $(OUTPUT)/user/main.o,$(AGENT_OBJS))
+
+BPF_SRCS := $(sort $(wildcard bpf/*.bpf.c))
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
+SKELS    := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
+INTEG_SRCS := $(sort $(wildcard tests/integration/test_*.c))
+INTEG_BINS := $(patsubst tests/integration/%.c,$(OUTPUT)/tests/%,$(INTEG_SRCS))
+INTEG_LIB_SRCS := $(filter-out $(INTEG_SRCS),$(wildcard tests/integration/*.c))
+INTEG_LIB_OBJS := $(patsubst tests/integration/%.c,$(OUTPUT)/tests/lib/%.o,$(INTEG_LIB_SRCS))
+HELPER_SRCS := $(sort $(wildcard tests/helpers/*.c))
+HELPER_BINS := $(patsubst tests/helpers/%.c,$(OUTPUT)/tests/%,$(HELPER_SRCS))
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.PHONY: all clean deps test test-unit test-integration test-vm vmlinux format demo bench
+
+all: $(OUTPUT)/cgwarden
+
+$(OUTPUT) $(OUTPUT)/core $(OUTPUT)/user $(OUTPUT)/tests $(OUTPUT)/tests/lib:
+	$(Q)mkdir -p $@
+
+# --- BPF ---------------------------------------------------------------
+$(OUTPUT)/%.tmp.bpf.o: bpf/%.bpf.c bpf/*.h $(wildcard vmlinux/$(ARCH)/*.h) | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/%.bpf.o: $(OUTPUT)/%.tmp.bpf.o
+	$(call msg,GEN-OBJ,$@)
+	$(Q)$(BPFTOOL) gen object $@ $<
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+# --- userspace -----------------------------------------------------------
+$(OUTPUT)/core/%.o: user/core/%.c user/core/*.h bpf/cgwarden.h | $(OUTPUT)/core
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) -Iuser/core $(CFLAGS) -c $< -o $@
+
+$(OUTPUT)/user/%.o: user/%.c user/*.h user/core/*.h bpf/cgwarden.h $(SKELS) | $(OUTPUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) -Iuser/core $(CFLAGS) -c $< -o $@
+
+$(OUTPUT)/cgwarden: $(AGENT_OBJS) $(CORE_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LIBBPF_LIBS) $(INIH_LIBS) -lm -o $@
+
+# --- tests ---------------------------------------------------------------
+$(OUTPUT)/tests/test_%: tests/unit/test_%.c $(CORE_OBJS) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) -Iuser/core $(CFLAGS) $^ $(INIH_LIBS) -lcmocka -lm -o $@
+
+$(OUTPUT)/tests/lib/%.o: tests/integration/%.c tests/integration/*.h $(SKELS) | $(OUTPUT)/tests/lib
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) -Iuser/core -Itests/integration $(CFLAGS) -c $< -o $@
+
+$(OUTPUT)/tests/test_%: tests/integration/test_%.c $(INTEG_LIB_OBJS) $(AGENT_LIB_OBJS) $(CORE_OBJS) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) -Iuser/core -Itests/integration $(CFLAGS) $(LDFLAGS) $^ $(LIBBPF_LIBS) $(INIH_LIBS) -lcmocka -lpthread -lm -o $@
+
+$(OUTPUT)/tests/%: tests/helpers/%.c | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -lpthread -lm -o $@
+
+tests-build: $(OUTPUT)/cgwarden $(UNIT_BINS) $(INTEG_BINS) $(HELPER_BINS)
+
+test-unit: $(UNIT_BINS)
+	$(Q)scripts/run-tests unit $(UNIT_BINS)
+
+test-integration: $(OUTPUT)/cgwarden $(INTEG_BINS) $(HELPER_BINS)
+	$(Q)scripts/run-tests integration $(INTEG_BINS)
+
+# TEST_VM=0 skips the qemu kernel matrix; `make test-vm` runs it alone.
+TEST_VM ?= 1
+test: tests-build
+	$(Q)scripts/run-tests all $(UNIT_BINS) -- $(INTEG_BINS)
+
+deps:
+	scripts/install-deps
+
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/$(ARCH)/vmlinux_$$(uname -r | cut -d. -f1-2).h
+	ln -sf vmlinux_$$(uname -r | cut -d. -f1-2).h vmlinux/$(ARCH)/vmlinux.h
+
+format:
+	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h user/core/*.c user/core/*.h tests/*/*.c tests/*/*.h
+
+clean:
+	rm -rf $(OUTPUT)
