@@ -1,0 +1,648 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cgwarden: per-cgroup CPU accounting and in-kernel share constraints.
+ *
+ * What it does
+ * ------------
+ * Every CPU's time is charged to the cpu-controller cgroup of the task that
+ * used it: tp_btf/sched_switch charges [last switch, now] to the outgoing
+ * task.  The cgroup is the one whose scheduling entity the task runs in,
+ * task->sched_task_group, so the same code serves the cgroup v2 cpu
+ * controller and the v1 cpu hierarchy.  Only *watched* cgroups are charged,
+ * and a task's time is credited to every watched ancestor too (a task in
+ * web/worker3 counts for web).  Idle time goes to slot 0.
+ *
+ * A window timer (bpf_timer, default every 10 ms) closes windows: it
+ * compares each watched cgroup's share of the machine in that window with
+ * its constraints, and sends a ring-buffer record only on a breach edge
+ * (enter, clear) or, while a breach persists, once per cooldown.  Nothing
+ * is sent per context switch.
+ *
+ * Why it is shaped this way
+ * -------------------------
+ * - Per-switch cost is flat in the number of cgroups.  A task's watched
+ *   ancestors ("slots") are resolved once and cached in task local storage,
+ *   keyed by the task's task_group and a generation number the agent bumps
+ *   when the watch set changes.  A switch then costs one storage lookup for
+ *   the incoming task and one atomic add per watched ancestor of the
+ *   outgoing one; the walk up the task_group tree (one hash lookup per
+ *   level within the watched levels) happens only on a cache miss.
+ * - Exact figures: a task leaving a CPU is charged the growth of its own
+ *   se.sum_exec_runtime since it was last charged, the number cpuacct and
+ *   the task CPU clocks report (IRQ and steal time excluded where the
+ *   kernel excludes them).  Wall time is used only for idle and for time
+ *   still in progress.  Because the figure is per task, not per CPU, a
+ *   context switch that never reached the tracepoint (measured: ~4% of
+ *   switches on a 6.18 guest) costs at most a window's misplaced
+ *   in-progress time, never a task's run time.
+ * - Long-running tasks: a CPU running one task for seconds never switches.
+ *   The timer therefore also charges the time in progress on every CPU.  It
+ *   and the switch both "claim" [cpu->last, now] with a cmpxchg on
+ *   cpu->last, so every nanosecond is charged exactly once whoever gets
+ *   there first.  The running task's slots are copied into the CPU's state
+ *   at switch-in under a sequence count; the timer skips a CPU whose copy
+ *   it sees changing (that interval is then charged by the next switch).
+ *   This relies on x86-64's ordered stores and loads; the build refuses
+ *   other architectures until barriers are added.
+ * - Counters are cumulative and global (atomic adds), so the timer's work is
+ *   O(CPUs + watched cgroups) per window, not O(CPUs x cgroups), and a torn
+ *   read only shifts time between adjacent windows, never loses it.
+ * - Run-queue wait, the demand signal of a minimum (breached when share <
+ *   min and run + wait >= min in the window): a tracked task's
+ *   enqueue time is stored at wakeup or preemption and charged at switch-in.
+ *   Waits still in progress are counted through per-slot nr_queued and the
+ *   sum of enqueue stamps (in-progress wait = nr_queued * now - sum), so a
+ *   cgroup starved for a whole window is seen in that window.
+ *
+ * Trade-offs
+ * ----------
+ * - A task moved to another cgroup while it runs keeps being charged to the
+ *   old one until it next switches in.
+ * - Waits of tasks that were already queued when the agent attached are
+ *   not seen; they are tracked from their first switch-in on.
+ * - Hot slots shared by many CPUs (a parent credited from every CPU) make
+ *   their counter's cache line bounce on large machines; per-CPU counters
+ *   would trade that for an O(CPUs x cgroups) timer.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "cgwarden.h"
+
+#ifndef __TARGET_ARCH_x86
+#error "cgwarden's lock-free CPU state needs x86-64 ordering; port the barriers first"
+#endif
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define CLOCK_MONOTONIC 1
+#define barrier() asm volatile("" ::: "memory")
+
+/* Set by the agent before load. */
+const volatile __u64 window_ns = 10000000;
+const volatile __u64 cooldown_ns = 50000000;
+const volatile __u32 clear_windows = 2;
+const volatile __u32 nr_cpu_ids = 1;
+
+/* Written by the agent at run time through the mmap'ed .bss (all zero
+ * until it sets them before attaching). */
+__u32 nr_online; /* denominator of a share */
+__u32 nr_slots; /* highest slot in use + 1 */
+__u32 watch_gen; /* bumped after each change of the watch map */
+__s32 min_level; /* range of levels of watched cgroups */
+__s32 max_level;
+
+struct cgw_stats stats;
+__u64 timer_armed;
+__u64 last_eval_ns;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CGW_MAX_SLOTS);
+	__type(key, __u64); /* cgroup id */
+	__type(value, __u32); /* slot */
+} watch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CGW_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, struct cgw_acct);
+} acct SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CGW_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, struct cgw_slot);
+} slots SEC(".maps");
+
+/* One per possible CPU, one cache line each; see cgw_cpu in cgwarden.h. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CGW_MAX_CPUS);
+	__type(key, __u32);
+	__type(value, struct cgw_cpu);
+} cpus SEC(".maps");
+
+/* Per task: its resolved slots (a cache) and its pending run-queue wait. */
+struct cgw_task {
+	__u64 tg; /* task_group the slots were resolved for */
+	__u64 queued_ts; /* enqueue time while waiting, else 0 */
+	__u32 gen; /* watch_gen at resolution */
+	__u32 nslots;
+	__u32 slot[CGW_MAX_NEST];
+	__u32 nq; /* slots charged with the pending wait */
+	__u32 qslot[CGW_MAX_NEST];
+	__u64 rt_charged; /* se.sum_exec_runtime when last charged, 0: never */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct cgw_task);
+} tasks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} events SEC(".maps");
+
+struct timer_elem {
+	struct bpf_timer t;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct timer_elem);
+} window_timer SEC(".maps");
+
+/* task_struct::state was renamed __state in 5.14 (2f064a59a11f). */
+struct task_struct___pre514 {
+	long state;
+} __attribute__((preserve_access_index));
+
+static __always_inline unsigned int task_state(struct task_struct *t)
+{
+	if (bpf_core_field_exists(t->__state))
+		return BPF_CORE_READ(t, __state);
+	return BPF_CORE_READ((struct task_struct___pre514 *)t, state);
+}
+
+/*
+ * Collects the watched cgroups among @tg and its ancestors.  Runs only on a
+ * cache miss, so probe reads (valid from any context) are fine here.
+ */
+static __noinline __u32 resolve(struct task_group *tg, __u32 *out)
+{
+	__s32 lo = min_level, hi = max_level;
+	__u32 n = 0;
+
+	for (int i = 0; i < CGW_MAX_DEPTH && tg; i++) {
+		struct cgroup *cg = BPF_CORE_READ(tg, css.cgroup);
+
+		/* autogroups have no cgroup: their parent is the root */
+		if (cg) {
+			int level = BPF_CORE_READ(cg, level);
+			__u64 id;
+			__u32 *slot;
+
+			if (level < lo)
+				break;
+			if (level <= hi) {
+				id = BPF_CORE_READ(cg, kn, id);
+				slot = bpf_map_lookup_elem(&watch, &id);
+				if (slot) {
+					if (n < CGW_MAX_NEST)
+						out[n++] = *slot;
+					else
+						__sync_fetch_and_add(
+							&stats.nest_overflow, 1);
+				}
+			}
+		}
+		tg = BPF_CORE_READ(tg, parent);
+	}
+	return n;
+}
+
+/* The task's storage with its slots up to date, or NULL. */
+static __always_inline struct cgw_task *task_slots(struct task_struct *p,
+						   __u64 flags)
+{
+	struct cgw_task *t;
+	__u64 tg;
+	__u32 gen = watch_gen;
+
+	t = bpf_task_storage_get(&tasks, p, 0, flags);
+	if (!t)
+		return NULL;
+	tg = (__u64)p->sched_task_group;
+	if (t->tg != tg || t->gen != gen) {
+		t->nslots = resolve((struct task_group *)tg, t->slot);
+		t->tg = tg;
+		t->gen = gen;
+	}
+	return t;
+}
+
+static __always_inline void charge_run(struct cgw_cpu *c, __u64 delta)
+{
+	__u32 n = c->nslots;
+
+	for (__u32 i = 0; i < CGW_MAX_NEST; i++) {
+		struct cgw_acct *a;
+		__u32 s;
+
+		if (i >= n)
+			break;
+		s = c->slot[i];
+		a = bpf_map_lookup_elem(&acct, &s);
+		if (a)
+			__sync_fetch_and_add(&a->run_ns, delta);
+	}
+}
+
+/* Switch side: claims [c->last, now] for the task leaving @c and returns its
+ * length.  Retries if the window timer claimed in between. */
+static __always_inline __u64 claim(struct cgw_cpu *c, __u64 now)
+{
+	__u64 old = c->last, seen;
+
+	for (int i = 0; i < 3; i++) {
+		if (old >= now)
+			return 0; /* the timer already claimed past now */
+		seen = __sync_val_compare_and_swap(&c->last, old, now);
+		if (seen == old)
+			return old ? now - old : 0;
+		old = seen;
+	}
+	return 0;
+}
+
+static __always_inline void mark_queued(struct cgw_task *t, __u64 now)
+{
+	__u32 n = t->nslots;
+
+	if (!n || t->queued_ts)
+		return;
+	t->queued_ts = now;
+	t->nq = n;
+	for (__u32 i = 0; i < CGW_MAX_NEST; i++) {
+		struct cgw_acct *a;
+		__u32 s;
+
+		if (i >= n)
+			break;
+		s = t->slot[i];
+		t->qslot[i] = s;
+		a = bpf_map_lookup_elem(&acct, &s);
+		if (a) {
+			/* sum before count: see eval_slot_cb */
+			__sync_fetch_and_add(&a->queued_ts_sum, now);
+			__sync_fetch_and_add(&a->nr_queued, 1);
+		}
+	}
+}
+
+static __always_inline void end_wait(struct cgw_task *t, __u64 now)
+{
+	__u64 q = t->queued_ts, wait;
+	__u32 n = t->nq;
+
+	if (!q)
+		return;
+	wait = now > q ? now - q : 0;
+	for (__u32 i = 0; i < CGW_MAX_NEST; i++) {
+		struct cgw_acct *a;
+		__u32 s;
+
+		if (i >= n)
+			break;
+		s = t->qslot[i];
+		a = bpf_map_lookup_elem(&acct, &s);
+		if (a) {
+			__sync_fetch_and_add(&a->wait_ns, wait);
+			/* count before sum: see eval_slot_cb */
+			__sync_fetch_and_sub(&a->nr_queued, 1);
+			__sync_fetch_and_sub(&a->queued_ts_sum, q);
+		}
+	}
+	t->queued_ts = 0;
+	t->nq = 0;
+}
+
+static __always_inline void charge_slots(struct cgw_task *t, __u64 delta)
+{
+	__u32 n = t->nslots;
+
+	for (__u32 i = 0; i < CGW_MAX_NEST; i++) {
+		struct cgw_acct *a;
+		__u32 s;
+
+		if (i >= n)
+			break;
+		s = t->slot[i];
+		a = bpf_map_lookup_elem(&acct, &s);
+		if (a)
+			__sync_fetch_and_add(&a->run_ns, delta);
+	}
+}
+
+/*
+ * Charges @prev, leaving @c, with the kernel's own figure: the growth of
+ * its se.sum_exec_runtime since we last charged it (current here:
+ * update_curr ran in put_prev/dequeue), less the wall time the window
+ * timer already charged for this stretch.  Keyed on the task, not on the
+ * CPU's history, so a context switch the tracepoint never reported (seen
+ * on some kernels) cannot move one task's time to another.  @d is the
+ * wall time just claimed, [previous stamp, @end].
+ */
+static __always_inline void charge_task(struct cgw_cpu *c, struct cgw_task *t,
+					struct task_struct *prev, __u64 d,
+					__u64 end)
+{
+	__u64 rt = prev->se.sum_exec_runtime, by_timer = 0;
+
+	if (!t->rt_charged) { /* first sight: running since before attach */
+		t->rt_charged = rt ?: 1;
+		if (d)
+			charge_slots(t, d);
+		return;
+	}
+	if (c->cur == (__u64)prev && c->start_wall)
+		by_timer = end - c->start_wall - d;
+	/* may come out negative when the timer's wall time included IRQ or
+	 * steal time the kernel does not count: wraps, by design */
+	charge_slots(t, rt - t->rt_charged - by_timer);
+	t->rt_charged = rt;
+}
+
+/* --- window timer ------------------------------------------------------ */
+
+struct eval_ctx {
+	__u64 now;
+	__u64 elapsed;
+};
+
+static int claim_cpu_cb(__u32 cpu, void *arg)
+{
+	struct eval_ctx *ctx = arg;
+	struct cgw_cpu *c = bpf_map_lookup_elem(&cpus, &cpu);
+	struct cgw_cpu snap;
+	__u64 old;
+	__u32 seq;
+
+	if (!c)
+		return 0;
+	/* Order matters: stamp, then a consistent copy of the slots, then one
+	 * cmpxchg from that stamp.  If it succeeds no switch claimed since we
+	 * read the stamp, so the copy names who ran in [old, now]. */
+	old = c->last;
+	barrier();
+	seq = c->seq;
+	barrier();
+	snap.nslots = c->nslots;
+	for (int i = 0; i < CGW_MAX_NEST; i++)
+		snap.slot[i] = c->slot[i];
+	barrier();
+	if ((seq & 1) || seq != c->seq)
+		return 0; /* mid-switch: the switch charges this interval */
+	if (!old || old >= ctx->now)
+		return 0;
+	if (__sync_val_compare_and_swap(&c->last, old, ctx->now) == old)
+		charge_run(&snap, ctx->now - old);
+	return 0;
+}
+
+static __always_inline int emit(struct cgw_slot *st, __u32 slot, __u32 kind,
+				__u32 type, __u64 now, __u64 run, __u64 wait,
+				__u64 elapsed, __u32 share)
+{
+	struct cgw_event *e;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		__sync_fetch_and_add(&stats.events_dropped, 1);
+		return -1;
+	}
+	e->cgid = st->cgid;
+	e->t_event_ns = now;
+	e->window_ns = elapsed;
+	e->run_ns = run;
+	e->wait_ns = wait;
+	e->slot = slot;
+	e->share_ppm = share;
+	e->limit_ppm = kind == CGW_KIND_MIN ? st->min_ppm : st->max_ppm;
+	e->kind = kind;
+	e->type = type;
+	e->nr_cpus = nr_online;
+	bpf_ringbuf_submit(e, 0);
+	__sync_fetch_and_add(&stats.events_sent, 1);
+	return 0;
+}
+
+static __always_inline void judge(struct cgw_slot *st, __u32 slot,
+				  __u32 kind, bool bad, struct eval_ctx *ctx,
+				  __u64 run, __u64 wait, __u32 share)
+{
+	__u64 now = ctx->now;
+
+	if (bad) {
+		st->ok_windows[kind] = 0;
+		if (!st->breached[kind]) {
+			if (!emit(st, slot, kind, CGW_EV_BREACH, now, run, wait,
+				  ctx->elapsed, share)) {
+				st->breached[kind] = 1;
+				st->last_emit_ns[kind] = now;
+			}
+		} else if (now - st->last_emit_ns[kind] >= cooldown_ns) {
+			if (!emit(st, slot, kind, CGW_EV_PERSIST, now, run,
+				  wait, ctx->elapsed, share))
+				st->last_emit_ns[kind] = now;
+		}
+		return;
+	}
+	if (!st->breached[kind])
+		return;
+	if (++st->ok_windows[kind] < clear_windows)
+		return;
+	if (!emit(st, slot, kind, CGW_EV_CLEAR, now, run, wait, ctx->elapsed,
+		  share)) {
+		st->breached[kind] = 0;
+		st->ok_windows[kind] = 0;
+	}
+}
+
+static __always_inline __u32 share_ppm(__u64 run, __u64 elapsed, __u32 ncpu)
+{
+	__u64 cap = elapsed * ncpu;
+
+	if (!cap)
+		return 0;
+	if (run < (1ULL << 44))
+		return run * CGW_PPM / cap;
+	return run / (cap / CGW_PPM ?: 1);
+}
+
+static int eval_slot_cb(__u32 i, void *arg)
+{
+	struct eval_ctx *ctx = arg;
+	__u32 slot = i + 1;
+	struct cgw_slot *st = bpf_map_lookup_elem(&slots, &slot);
+	struct cgw_acct *a = bpf_map_lookup_elem(&acct, &slot);
+	__u64 run, wait, nq, qsum, drun, dwait;
+	__u32 share;
+
+	if (!st || !a || !st->active)
+		return 0;
+	run = a->run_ns;
+	wait = a->wait_ns;
+	nq = a->nr_queued;
+	qsum = a->queued_ts_sum;
+	/* Sum of (now - enqueue stamp) over waiting tasks.  Modular
+	 * arithmetic makes overflow harmless; writers order their updates
+	 * so that a torn read can only come out negative (then ignored). */
+	if (nq && (__s64)(nq * ctx->now - qsum) > 0)
+		wait += nq * ctx->now - qsum;
+	if (st->active == 1) { /* first window: just take the baseline */
+		st->prev_run_ns = run;
+		st->prev_wait_ns = wait;
+		st->active = 2;
+		return 0;
+	}
+	/* an exact-runtime correction can make run step back a little */
+	drun = (__s64)(run - st->prev_run_ns) > 0 ? run - st->prev_run_ns : 0;
+	dwait = wait > st->prev_wait_ns ? wait - st->prev_wait_ns : 0;
+	st->prev_run_ns = run;
+	/* never let the in-progress estimate step backwards */
+	if (wait > st->prev_wait_ns)
+		st->prev_wait_ns = wait;
+	share = share_ppm(drun, ctx->elapsed, nr_online);
+	st->last_run_ns = drun;
+	st->last_wait_ns = dwait;
+	st->last_window_ns = ctx->elapsed;
+	st->last_share_ppm = share;
+
+	/* A minimum is owed only to demand: the cgroup waited on a run queue
+	 * and would have used at least its minimum had it not waited (run +
+	 * wait >= min).  Idle, sleeping and I/O-bound cgroups never breach,
+	 * nor does a task that waits a moment after each rare wakeup. */
+	if (st->min_ppm)
+		judge(st, slot, CGW_KIND_MIN,
+		      share < st->min_ppm && dwait > 0 &&
+			      share_ppm(drun + dwait, ctx->elapsed, nr_online) >=
+				      st->min_ppm,
+		      ctx, drun, dwait, share);
+	if (st->max_ppm)
+		judge(st, slot, CGW_KIND_MAX, share > st->max_ppm, ctx, drun,
+		      dwait, share);
+	return 0;
+}
+
+static int window_cb(void *map, __u32 *key, struct timer_elem *te)
+{
+	struct eval_ctx ctx = { .now = bpf_ktime_get_ns() };
+	__u64 prev = last_eval_ns;
+	__u32 n;
+
+	bpf_loop(nr_cpu_ids, claim_cpu_cb, &ctx, 0);
+	if (prev && ctx.now > prev) {
+		ctx.elapsed = ctx.now - prev;
+		if (ctx.elapsed > 2 * window_ns)
+			__sync_fetch_and_add(&stats.timer_late, 1);
+		n = nr_slots;
+		if (n > 1)
+			bpf_loop(n - 1, eval_slot_cb, &ctx, 0);
+		__sync_fetch_and_add(&stats.windows, 1);
+	}
+	last_eval_ns = ctx.now;
+	bpf_timer_start(&te->t, window_ns, 0);
+	return 0;
+}
+
+static __always_inline void arm_timer(void)
+{
+	struct timer_elem *te;
+	__u32 zero = 0;
+
+	if (timer_armed || __sync_val_compare_and_swap(&timer_armed, 0, 1))
+		return;
+	te = bpf_map_lookup_elem(&window_timer, &zero);
+	if (!te)
+		return;
+	bpf_timer_init(&te->t, &window_timer, CLOCK_MONOTONIC);
+	bpf_timer_set_callback(&te->t, window_cb);
+	bpf_timer_start(&te->t, window_ns, 0);
+}
+
+/* --- scheduler hooks ------------------------------------------------- */
+
+static __always_inline void on_switch(bool preempt, struct task_struct *prev,
+				      struct task_struct *next)
+{
+	__u64 now = bpf_ktime_get_ns(), d, end;
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct cgw_cpu *c = bpf_map_lookup_elem(&cpus, &cpu);
+	struct cgw_task *t;
+	__u32 n = 0, s[CGW_MAX_NEST] = {};
+
+	if (!c)
+		return;
+	arm_timer();
+
+	d = claim(c, now);
+	end = c->last > now ? c->last : now;
+	t = prev->pid ? task_slots(prev, BPF_LOCAL_STORAGE_GET_F_CREATE) : NULL;
+	if (t) {
+		charge_task(c, t, prev, d, end);
+		/* still runnable: preempted, yielded, or woken before it slept */
+		if (preempt || task_state(prev) == 0)
+			mark_queued(t, now);
+	} else if (d) {
+		charge_run(c, d); /* idle, or no storage: wall time */
+	}
+
+	if (!next->pid) {
+		s[0] = CGW_IDLE_SLOT;
+		n = 1;
+	} else {
+		t = task_slots(next, BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (t) {
+			if (!t->rt_charged)
+				t->rt_charged = next->se.sum_exec_runtime ?: 1;
+			end_wait(t, now);
+			n = t->nslots;
+			for (int i = 0; i < CGW_MAX_NEST; i++)
+				s[i] = t->slot[i];
+		}
+	}
+
+	c->cur = (__u64)next;
+	c->start_wall = end;
+	c->seq++;
+	barrier();
+	c->nslots = n;
+	for (int i = 0; i < CGW_MAX_NEST; i++)
+		c->slot[i] = s[i];
+	barrier();
+	c->seq++;
+}
+
+static __always_inline void on_wakeup(struct task_struct *p, __u64 flags)
+{
+	struct cgw_task *t;
+
+	/* a wakeup of a task that is still on its CPU does not queue it */
+	if (BPF_CORE_READ(p, on_cpu))
+		return;
+	t = task_slots(p, flags);
+	if (t)
+		mark_queued(t, bpf_ktime_get_ns());
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(cgw_switch, bool preempt, struct task_struct *prev,
+	     struct task_struct *next)
+{
+	on_switch(preempt, prev, next);
+	return 0;
+}
+
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(cgw_wakeup, struct task_struct *p)
+{
+	on_wakeup(p, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_wakeup_new")
+int BPF_PROG(cgw_wakeup_new, struct task_struct *p)
+{
+	on_wakeup(p, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	return 0;
+}

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Types shared by cgwarden.bpf.c and the userspace agent.  Fixed-width types
+ * only; every struct's size is pinned with a static assertion so that a change
+ * on one side cannot silently desynchronise the other.
+ */
+#ifndef CGWARDEN_H
+#define CGWARDEN_H
+
+#ifdef __bpf__
+/* vmlinux.h provides __u8.. __u64 */
+#else
+#include <linux/types.h>
+#endif
+
+/* Slot 0 is the idle pseudo-cgroup; watched cgroups use 1..CGW_MAX_SLOTS-1. */
+#define CGW_MAX_SLOTS 4096
+#define CGW_IDLE_SLOT 0
+/* Watched ancestors (including itself) one task can be credited to. */
+#define CGW_MAX_NEST 4
+/* Deepest cgroup level the kernel side walks up from. */
+#define CGW_MAX_DEPTH 32
+#define CGW_MAX_CPUS 1024
+
+#define CGW_WINDOW_MIN_NS 1000000ULL /* 1 ms */
+#define CGW_WINDOW_MAX_NS 1000000000ULL /* 1 s */
+#define CGW_PPM 1000000U
+
+enum cgw_kind {
+	CGW_KIND_MIN = 0, /* min_share */
+	CGW_KIND_MAX = 1, /* max_share */
+	CGW_NR_KINDS = 2,
+};
+
+enum cgw_ev_type {
+	CGW_EV_BREACH = 1, /* breach entered */
+	CGW_EV_PERSIST = 2, /* breach still holds, sent at most once a cooldown */
+	CGW_EV_CLEAR = 3, /* breach cleared */
+};
+
+/* Ring buffer record: only on breach edges and, while a breach persists,
+ * once per cooldown.  Never per context switch. */
+struct cgw_event {
+	__u64 cgid; /* cgroup id (kernfs id) in the cpu hierarchy */
+	__u64 t_event_ns; /* bpf_ktime_get_ns() when the breach was seen */
+	__u64 window_ns; /* length of the window that was evaluated */
+	__u64 run_ns; /* CPU time of the cgroup in that window */
+	__u64 wait_ns; /* run-queue wait of its tasks in that window */
+	__u32 slot;
+	__u32 share_ppm; /* run_ns / (window_ns * online CPUs), ppm */
+	__u32 limit_ppm; /* the constraint that was compared */
+	__u8 kind; /* enum cgw_kind */
+	__u8 type; /* enum cgw_ev_type */
+	__u16 nr_cpus; /* online CPUs used as the denominator */
+};
+_Static_assert(sizeof(struct cgw_event) == 56, "struct cgw_event layout");
+
+/* Per-slot cumulative counters, written with atomics from sched_switch and
+ * wakeup.  One cache line each so CPUs charging different slots do not
+ * false-share. */
+struct cgw_acct {
+	__u64 run_ns; /* cumulative CPU time */
+	__u64 wait_ns; /* cumulative completed run-queue wait */
+	__u64 nr_queued; /* tracked tasks currently waiting */
+	__u64 queued_ts_sum; /* sum of their enqueue timestamps */
+	__u64 pad[4];
+};
+_Static_assert(sizeof(struct cgw_acct) == 64, "struct cgw_acct layout");
+
+/* Per-slot constraint and window state.  Written by userspace before a slot
+ * is published in the watch map; afterwards only the window timer writes
+ * the state part. */
+struct cgw_slot {
+	/* configuration (userspace) */
+	__u64 cgid;
+	__u32 min_ppm; /* 0: no minimum */
+	__u32 max_ppm; /* 0: no maximum */
+	__u32 active; /* 1 once the slot may be evaluated */
+	__u32 pad0;
+	/* window state (timer) */
+	__u64 prev_run_ns;
+	__u64 prev_wait_ns;
+	__u64 last_emit_ns[CGW_NR_KINDS];
+	__u32 breached[CGW_NR_KINDS];
+	__u32 ok_windows[CGW_NR_KINDS];
+	/* last closed window, readable by the agent for its policy */
+	__u64 last_run_ns;
+	__u64 last_wait_ns;
+	__u64 last_window_ns;
+	__u32 last_share_ppm;
+	__u32 pad1;
+	__u64 pad2[3];
+};
+_Static_assert(sizeof(struct cgw_slot) == 128, "struct cgw_slot layout");
+
+/* Per-CPU state, one cache line, indexed by CPU number.  Written by its own
+ * CPU in sched_switch; `last` is also claimed by the window timer with a
+ * cmpxchg, and the timer (or the agent) reads slot[] under `seq`. */
+struct cgw_cpu {
+	__u64 last; /* time up to which this CPU is charged */
+	__u32 seq; /* odd while slot[] is rewritten */
+	__u32 nslots; /* watched slots of the running task */
+	__u32 slot[CGW_MAX_NEST];
+	/* owning CPU only: the current stretch */
+	__u64 cur; /* task_struct switched in, 0: unknown */
+	__u64 start_wall; /* when its charging started */
+	__u64 pad[2];
+};
+_Static_assert(sizeof(struct cgw_cpu) == 64, "struct cgw_cpu layout");
+
+/* Global counters, reported on exit and with -v. */
+struct cgw_stats {
+	__u64 events_sent;
+	__u64 events_dropped; /* ring buffer full */
+	__u64 windows; /* windows evaluated */
+	__u64 timer_late; /* windows that closed more than 1 window late */
+	__u64 nest_overflow; /* tasks with more watched ancestors than fit */
+	__u64 pad[3];
+};
+_Static_assert(sizeof(struct cgw_stats) == 64, "struct cgw_stats layout");
+
+#endif /* CGWARDEN_H */
