@@ -1,0 +1,810 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cgwarden configuration loader.
+ *
+ * libinih parses the file: keys, values, comments, white space, inline
+ * comments and syntax errors are all its business.  Debian's build of it
+ * passes no line number to the handler and does not call it for section
+ * headers, so the file is fed to ini_parse_stream() through reader(), an
+ * fgets() wrapper which
+ *  - counts lines: while the handler runs, l->lineno is the key's line;
+ *  - notes "[name]" header lines, so that empty sections are seen, errors
+ *    about a whole section cite its header line and a repeated header is
+ *    caught as a duplicate;
+ *  - notices a line that inih dropped without calling the handler (a syntax
+ *    error): inih itself only returns the first one.
+ *
+ * Every error is collected in struct cgw_diag as "FILE:LINE: KEY: message";
+ * parsing never stops at the first one.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cgwarden.h"
+#include "config.h"
+#include "units.h"
+
+#define MSEC UINT64_C(1000000)
+#define SEC UINT64_C(1000000000)
+#define PERCENT 10000U /* ppm */
+#define TEXT_MAX 256 /* section names and keys kept for messages */
+
+enum vtype { VT_DURATION, VT_SHARE, VT_UINT, VT_PATH };
+
+struct key_spec {
+	const char *name;
+	enum vtype type;
+	uint64_t min, max, def;
+};
+
+enum { AK_WINDOW, AK_COOLDOWN, AK_HOLD, AK_MARGIN, AK_CLEAR, AK_NR };
+
+static const struct key_spec agent_keys[AK_NR] = {
+	[AK_WINDOW] = { "window", VT_DURATION, CGW_WINDOW_MIN_NS,
+			CGW_WINDOW_MAX_NS, 10 * MSEC },
+	[AK_COOLDOWN] = { "cooldown", VT_DURATION, CGW_WINDOW_MIN_NS, 60 * SEC,
+			  50 * MSEC },
+	[AK_HOLD] = { "hold", VT_DURATION, 0, 600 * SEC, 1 * SEC },
+	[AK_MARGIN] = { "margin", VT_SHARE, 0, 50 * PERCENT, 5 * PERCENT },
+	[AK_CLEAR] = { "clear_windows", VT_UINT, 1, 100, 2 },
+};
+
+enum { GK_PATH, GK_MIN, GK_MAX, GK_NR };
+_Static_assert((int)AK_NR >= (int)GK_NR, "sect_keys.line too small");
+
+static const struct key_spec group_keys[GK_NR] = {
+	[GK_PATH] = { "path", VT_PATH, 0, 0, 0 },
+	[GK_MIN] = { "min_share", VT_SHARE, 1, CGW_PPM, 0 },
+	[GK_MAX] = { "max_share", VT_SHARE, 1, CGW_PPM, 0 },
+};
+
+/* Where each key of a section was set (0: not set). */
+struct sect_keys {
+	int line[AK_NR]; /* AK_NR >= GK_NR */
+	uint32_t bad; /* [agent]: bit per key whose value was rejected */
+};
+
+struct agent_sect {
+	struct sect_keys k;
+	uint64_t val[AK_NR];
+};
+
+enum sect_kind { SK_NONE, SK_AGENT, SK_GROUP, SK_SKIP };
+
+struct loader {
+	const char *file;
+	const char *root;
+	int root_fd; /* -1: not opened yet */
+	bool root_failed;
+	struct cgw_config *cfg;
+	struct cgw_diag *diag;
+	FILE *f;
+	int read_err;
+
+	/* reader() state */
+	int lineno;
+	bool expect_call; /* inih must call the handler for this line */
+	bool cont; /* this line continues the previous key's value */
+	bool have_key; /* a key since the last header (inih's prev_name) */
+	int handled; /* line of the latest handler call */
+	int first_syntax; /* first syntax error reported, 0: none */
+
+	/* the section being read */
+	enum sect_kind kind;
+	bool stored; /* kept in cfg: unique, valid name, room left */
+	int sect_line;
+	char sect_name[TEXT_MAX];
+	struct cgw_group_cfg *g;
+	struct sect_keys *gk;
+	struct agent_sect *as;
+
+	int nsections; /* constraint-set sections, stored or not */
+	int agent_line; /* first [agent] header, 0: none */
+	bool too_many;
+	struct agent_sect agent, agent_dup;
+	struct cgw_group_cfg scratch;
+	struct sect_keys scratch_keys;
+	struct sect_keys gkeys[CGW_MAX_GROUPS];
+};
+
+void cgw_diag_add(struct cgw_diag *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (d->n >= sizeof(d->msg) / sizeof(d->msg[0])) {
+		d->dropped++;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(d->msg[d->n++], sizeof(d->msg[0]), fmt, ap);
+	va_end(ap);
+}
+
+/* "FILE:LINE: WHAT: message" */
+static void __attribute__((format(printf, 4, 5)))
+err_at(struct loader *l, int line, const char *what, const char *fmt, ...)
+{
+	char buf[sizeof(l->diag->msg[0])];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	cgw_diag_add(l->diag, "%s:%d: %s: %s", l->file, line, what, buf);
+}
+
+#define err_key(l, key, ...) err_at(l, (l)->lineno, key, __VA_ARGS__)
+
+/* "FILE:LINE: [section]: message", LINE being the header's. */
+static void __attribute__((format(printf, 2, 3)))
+err_sect(struct loader *l, const char *fmt, ...)
+{
+	char buf[sizeof(l->diag->msg[0])];
+	char what[TEXT_MAX + 2];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	snprintf(what, sizeof(what), "[%s]", l->sect_name);
+	err_at(l, l->sect_line, what, "%s", buf);
+}
+
+static void syntax_error(struct loader *l, int line)
+{
+	if (!l->first_syntax)
+		l->first_syntax = line;
+	cgw_diag_add(l->diag, "%s:%d: syntax error", l->file, line);
+}
+
+static void fmt_share(uint32_t ppm, char *buf, size_t len)
+{
+	uint32_t frac = ppm % PERCENT;
+	int digits = 4;
+
+	if (!frac) {
+		snprintf(buf, len, "%" PRIu32 "%%", ppm / PERCENT);
+		return;
+	}
+	for (; frac % 10 == 0; frac /= 10)
+		digits--;
+	snprintf(buf, len, "%" PRIu32 ".%0*" PRIu32 "%%", ppm / PERCENT,
+		 digits, frac);
+}
+
+static void fmt_value(const struct key_spec *ks, uint64_t v, char *buf,
+		      size_t len)
+{
+	switch (ks->type) {
+	case VT_DURATION:
+		cgw_format_duration(v, buf, len);
+		break;
+	case VT_SHARE:
+		fmt_share((uint32_t)v, buf, len);
+		break;
+	default:
+		snprintf(buf, len, "%" PRIu64, v);
+		break;
+	}
+}
+
+/* Plain decimal integer: digits only. */
+static int parse_uint(const char *s, uint64_t *v)
+{
+	uint64_t n = 0;
+
+	if (!*s)
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		if (__builtin_mul_overflow(n, 10, &n) ||
+		    __builtin_add_overflow(n, (uint64_t)(*s - '0'), &n))
+			return -ERANGE;
+	}
+	*v = n;
+	return 0;
+}
+
+static int parse_raw(const struct key_spec *ks, const char *s, uint64_t *v)
+{
+	uint32_t ppm;
+	int err;
+
+	switch (ks->type) {
+	case VT_DURATION:
+		return cgw_parse_duration(s, v);
+	case VT_SHARE:
+		err = cgw_parse_share(s, &ppm);
+		if (!err)
+			*v = ppm;
+		return err;
+	default:
+		return parse_uint(s, v);
+	}
+}
+
+static const char *const type_hint[] = {
+	[VT_DURATION] = "a duration such as 10ms, 250us or 1.5s",
+	[VT_SHARE] = "a share such as 50% or 12.5%",
+	[VT_UINT] = "a whole number",
+};
+
+/* Parses and range-checks a value; reports and returns -1 if it is bad. */
+static int parse_value(struct loader *l, const struct key_spec *ks,
+		       const char *s, uint64_t *out)
+{
+	char lo[32], hi[32];
+	uint64_t v;
+	int err;
+
+	err = parse_raw(ks, s, &v);
+	if (err == -EINVAL) {
+		err_key(l, ks->name, "'%s' is not %s", s, type_hint[ks->type]);
+		return -1;
+	}
+	if (err || v < ks->min || v > ks->max) {
+		fmt_value(ks, ks->min, lo, sizeof(lo));
+		fmt_value(ks, ks->max, hi, sizeof(hi));
+		err_key(l, ks->name, "'%s' is out of range (%s..%s)", s, lo,
+			hi);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int find_key(const struct key_spec *keys, int n, const char *name)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(keys[i].name, name))
+			return i;
+	return -1;
+}
+
+/* Records where key @i was set; reports and returns -1 if set before. */
+static int claim_key(struct loader *l, struct sect_keys *k, int i,
+		     const char *name)
+{
+	if (k->line[i]) {
+		err_key(l, name, "duplicate key (first set at line %d)",
+			k->line[i]);
+		return -1;
+	}
+	k->line[i] = l->lineno;
+	return 0;
+}
+
+static void agent_key(struct loader *l, const char *name, const char *value)
+{
+	struct agent_sect *as = l->as;
+	int i = find_key(agent_keys, AK_NR, name);
+
+	if (i < 0) {
+		err_key(l, name, "unknown key in [agent]");
+		return;
+	}
+	if (claim_key(l, &as->k, i, name))
+		return;
+	if (parse_value(l, &agent_keys[i], value, &as->val[i]))
+		as->k.bad |= 1U << i;
+}
+
+/* What is wrong with one component of a path, or NULL. */
+static const char *bad_component(const char *comp, size_t n)
+{
+	if (n == 0)
+		return "an empty";
+	if (n == 1 && comp[0] == '.')
+		return "a '.'";
+	if (n == 2 && comp[0] == '.' && comp[1] == '.')
+		return "a '..'";
+	return NULL;
+}
+
+/* Syntax of a group path; copies it without a trailing '/' to @out. */
+static int check_path(struct loader *l, const char *s, char *out)
+{
+	size_t len = strlen(s);
+	const char *comp, *end, *bad;
+
+	if (!len) {
+		err_key(l, "path", "is empty");
+		return -1;
+	}
+	if (s[0] == '/') {
+		err_key(l, "path", "'%s' must be relative to the cgroup root",
+			s);
+		return -1;
+	}
+	if (len >= PATH_MAX) {
+		err_key(l, "path", "is too long");
+		return -1;
+	}
+	memcpy(out, s, len + 1);
+	if (out[len - 1] == '/')
+		out[len - 1] = '\0'; /* "shop/web/" is "shop/web" */
+	for (comp = out;; comp = end + 1) {
+		end = strchrnul(comp, '/');
+		bad = bad_component(comp, (size_t)(end - comp));
+		if (bad) {
+			err_key(l, "path", "'%s' has %s component", s, bad);
+			return -1;
+		}
+		if (!*end)
+			return 0;
+	}
+}
+
+static int open_root(struct loader *l)
+{
+	if (l->root_fd >= 0 || l->root_failed)
+		return l->root_fd;
+	l->root_fd = open(l->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (l->root_fd < 0) {
+		l->root_failed = true;
+		cgw_diag_add(l->diag, "%s: cannot open: %s", l->root,
+			     strerror(errno));
+	}
+	return l->root_fd;
+}
+
+/* Without a cgroup root only the syntax of paths is checked. */
+static int check_dir(struct loader *l, const char *path)
+{
+	struct stat st;
+	int fd;
+
+	if (!l->root)
+		return 0;
+	fd = open_root(l);
+	if (fd < 0)
+		return -1;
+	if (fstatat(fd, path, &st, 0)) {
+		if (errno == ENOENT)
+			err_key(l, "path", "'%s' does not exist under %s",
+				path, l->root);
+		else
+			err_key(l, "path", "'%s' under %s: %s", path, l->root,
+				strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		err_key(l, "path", "'%s' under %s is not a directory", path,
+			l->root);
+		return -1;
+	}
+	return 0;
+}
+
+static const struct cgw_group_cfg *find_path(struct loader *l,
+					     const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < l->cfg->ngroups; i++)
+		if (!strcmp(l->cfg->groups[i].path, path))
+			return &l->cfg->groups[i];
+	return NULL;
+}
+
+static int set_path(struct loader *l, const char *value)
+{
+	const struct cgw_group_cfg *other;
+	char path[PATH_MAX];
+
+	if (check_path(l, value, path) || check_dir(l, path))
+		return -1;
+	other = l->stored ? find_path(l, path) : NULL;
+	if (other) {
+		err_key(l, "path", "'%s' is already used by [%s] (line %d)",
+			path, other->name, other->line);
+		return -1;
+	}
+	memcpy(l->g->path, path, strlen(path) + 1);
+	return 0;
+}
+
+static void group_key(struct loader *l, const char *name, const char *value)
+{
+	int i = find_key(group_keys, GK_NR, name);
+	uint64_t v = 0;
+	int err;
+
+	if (i < 0) {
+		err_key(l, name, "unknown key");
+		return;
+	}
+	if (claim_key(l, l->gk, i, name))
+		return;
+	if (i == GK_PATH)
+		err = set_path(l, value);
+	else
+		err = parse_value(l, &group_keys[i], value, &v);
+	if (err)
+		return;
+	if (i == GK_MIN)
+		l->g->min_ppm = (uint32_t)v;
+	else if (i == GK_MAX)
+		l->g->max_ppm = (uint32_t)v;
+}
+
+static int handler(void *user, const char *section, const char *name,
+		   const char *value)
+{
+	struct loader *l = user;
+
+	(void)section; /* reader() tracks sections, see the top comment */
+	l->handled = l->lineno;
+	l->have_key = true;
+	if (l->cont) {
+		err_key(l, name, "continuation lines are not supported");
+		return 1;
+	}
+	switch (l->kind) {
+	case SK_NONE:
+		err_key(l, name, "key outside of any section");
+		break;
+	case SK_AGENT:
+		agent_key(l, name, value);
+		break;
+	case SK_GROUP:
+		group_key(l, name, value);
+		break;
+	case SK_SKIP:
+		break;
+	}
+	return 1; /* errors are collected, inih must go on */
+}
+
+/* Checks that need the whole section: run when the next one starts. */
+static void check_group(struct loader *l)
+{
+	const struct sect_keys *k = l->gk;
+	const struct cgw_group_cfg *g = l->g;
+	char lo[16], hi[16];
+	int i;
+
+	if (!k->line[GK_PATH])
+		err_sect(l, "missing 'path'");
+	if (!k->line[GK_MIN] && !k->line[GK_MAX])
+		err_sect(l, "needs min_share or max_share");
+	if (!g->min_ppm || !g->max_ppm || g->min_ppm < g->max_ppm)
+		return;
+	fmt_share(g->min_ppm, lo, sizeof(lo));
+	fmt_share(g->max_ppm, hi, sizeof(hi));
+	i = k->line[GK_MIN] > k->line[GK_MAX] ? GK_MIN : GK_MAX;
+	err_at(l, k->line[i], group_keys[i].name,
+	       "min_share (%s) must be below max_share (%s)", lo, hi);
+}
+
+static void close_section(struct loader *l)
+{
+	if (l->kind == SK_GROUP && l->stored)
+		check_group(l);
+	l->kind = SK_NONE;
+}
+
+static bool name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+}
+
+static bool valid_name(const char *s)
+{
+	size_t n;
+
+	for (n = 0; s[n]; n++)
+		if (!name_char(s[n]))
+			return false;
+	return n >= 1 && n <= CGW_NAME_MAX;
+}
+
+static const struct cgw_group_cfg *find_group(struct loader *l,
+					      const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < l->cfg->ngroups; i++)
+		if (!strcmp(l->cfg->groups[i].name, name))
+			return &l->cfg->groups[i];
+	return NULL;
+}
+
+static void open_agent(struct loader *l)
+{
+	l->kind = SK_AGENT;
+	l->stored = !l->agent_line;
+	if (l->stored) {
+		l->agent_line = l->sect_line;
+		l->as = &l->agent;
+		return;
+	}
+	err_sect(l, "duplicate section (first at line %d)", l->agent_line);
+	memcpy(&l->agent_dup, &l->agent, sizeof(l->agent_dup));
+	memset(&l->agent_dup.k, 0, sizeof(l->agent_dup.k));
+	l->as = &l->agent_dup; /* checked, not used */
+}
+
+/* A group that is not kept is still read, to report errors in its keys. */
+static void open_group(struct loader *l)
+{
+	struct cgw_config *cfg = l->cfg;
+	const struct cgw_group_cfg *dup;
+
+	l->kind = SK_GROUP;
+	l->stored = false;
+	l->nsections++;
+	l->g = &l->scratch;
+	l->gk = &l->scratch_keys;
+	memset(l->g, 0, sizeof(*l->g));
+	memset(l->gk, 0, sizeof(*l->gk));
+	if (!valid_name(l->sect_name)) {
+		err_sect(l, "invalid name (1 to %d of A-Z a-z 0-9 _ . -)",
+			 CGW_NAME_MAX);
+		return;
+	}
+	dup = find_group(l, l->sect_name);
+	if (dup) {
+		err_sect(l, "duplicate section (first at line %d)", dup->line);
+		return;
+	}
+	if (cfg->ngroups == CGW_MAX_GROUPS) {
+		if (!l->too_many)
+			err_sect(l, "too many groups (at most %d)",
+				 CGW_MAX_GROUPS);
+		l->too_many = true;
+		return;
+	}
+	l->g = &cfg->groups[cfg->ngroups];
+	l->gk = &l->gkeys[cfg->ngroups++];
+	strcpy(l->g->name, l->sect_name); /* valid_name() checked the size */
+	l->g->line = l->sect_line;
+	l->stored = true;
+}
+
+static void open_section(struct loader *l, const char *name, size_t len)
+{
+	close_section(l);
+	l->have_key = false;
+	l->sect_line = l->lineno;
+	if (len >= sizeof(l->sect_name))
+		len = sizeof(l->sect_name) - 1;
+	memcpy(l->sect_name, name, len);
+	l->sect_name[len] = '\0';
+	if (!strcmp(l->sect_name, "agent"))
+		open_agent(l);
+	else
+		open_group(l);
+}
+
+static const char *skip_space(const char *p)
+{
+	while (*p && isspace((unsigned char)*p))
+		p++;
+	return p;
+}
+
+/*
+ * What inih will make of a line, in the order it decides: comment or blank,
+ * continuation of the previous value, "[section]", otherwise "key = value".
+ */
+static void classify(struct loader *l, const char *line)
+{
+	const char *p = line, *s, *end;
+
+	if (l->lineno == 1 && !strncmp(p, "\xEF\xBB\xBF", 3))
+		p += 3; /* UTF-8 BOM, skipped by inih too */
+	s = skip_space(p);
+	if (!*s || strchr(";#", *s))
+		return;
+	if (s > p && l->have_key) {
+		l->cont = true;
+		l->expect_call = true;
+		return;
+	}
+	end = *s == '[' ? strchr(s, ']') : NULL;
+	if (end)
+		open_section(l, s + 1, (size_t)(end - s - 1));
+	else
+		l->expect_call = true;
+}
+
+/* inih's buffer is @num bytes: a longer line is reported and dropped. */
+static bool too_long(struct loader *l, char *str, int num)
+{
+	size_t len = strlen(str);
+	int c;
+
+	if ((len && str[len - 1] == '\n') || (int)len < num - 1)
+		return false;
+	c = getc(l->f);
+	if (c == EOF)
+		return false;
+	while (c != '\n' && c != EOF)
+		c = getc(l->f);
+	cgw_diag_add(l->diag, "%s:%d: line too long (at most %d characters)",
+		     l->file, l->lineno, num - 2);
+	if (*skip_space(str) == '[') {
+		close_section(l); /* its keys would land in the wrong one */
+		l->kind = SK_SKIP;
+	}
+	strcpy(str, "\n");
+	return true;
+}
+
+/* Called by inih for each line; checks the line inih has just handled. */
+static char *reader(char *str, int num, void *stream)
+{
+	struct loader *l = stream;
+
+	if (l->expect_call && l->handled != l->lineno)
+		syntax_error(l, l->lineno);
+	l->expect_call = false;
+	l->cont = false;
+	errno = 0;
+	if (!fgets(str, num, l->f)) {
+		if (ferror(l->f))
+			l->read_err = errno ? errno : EIO;
+		return NULL;
+	}
+	l->lineno++;
+	if (!too_long(l, str, num))
+		classify(l, str);
+	return str;
+}
+
+static void check_agent(struct loader *l)
+{
+	const struct agent_sect *as = &l->agent;
+	uint32_t bad = (1U << AK_WINDOW) | (1U << AK_COOLDOWN);
+	char w[32], c[32];
+	int i;
+
+	if ((as->k.bad & bad) || as->val[AK_COOLDOWN] >= as->val[AK_WINDOW])
+		return;
+	cgw_format_duration(as->val[AK_WINDOW], w, sizeof(w));
+	cgw_format_duration(as->val[AK_COOLDOWN], c, sizeof(c));
+	/* blame the key that was written; cooldown if both were */
+	i = as->k.line[AK_COOLDOWN] ? AK_COOLDOWN : AK_WINDOW;
+	err_at(l, as->k.line[i], agent_keys[i].name,
+	       "cooldown (%s) must not be shorter than window (%s)", c, w);
+}
+
+/* Line of a "FILE:LINE: ..." message; 0 for file-level messages. */
+static long msg_line(const struct loader *l, const char *msg)
+{
+	size_t n = strlen(l->file);
+
+	if (strncmp(msg, l->file, n) || msg[n] != ':' ||
+	    !isdigit((unsigned char)msg[n + 1]))
+		return 0;
+	return strtol(msg + n + 1, NULL, 10);
+}
+
+/*
+ * Section-level checks run when a section ends, after its keys: put the
+ * messages back in line order (insertion sort, stable, at most 64).
+ */
+static void sort_diag(struct loader *l)
+{
+	struct cgw_diag *d = l->diag;
+	char tmp[sizeof(d->msg[0])];
+	size_t i, j;
+	long line;
+
+	for (i = 1; i < d->n; i++) {
+		line = msg_line(l, d->msg[i]);
+		for (j = i; j > 0 && msg_line(l, d->msg[j - 1]) > line; j--)
+			;
+		if (j == i)
+			continue;
+		memcpy(tmp, d->msg[i], sizeof(tmp));
+		memmove(d->msg[j + 1], d->msg[j], (i - j) * sizeof(tmp));
+		memcpy(d->msg[j], tmp, sizeof(tmp));
+	}
+}
+
+static void finish(struct loader *l)
+{
+	struct cgw_config *cfg = l->cfg;
+
+	close_section(l);
+	check_agent(l);
+	cfg->window_ns = l->agent.val[AK_WINDOW];
+	cfg->cooldown_ns = l->agent.val[AK_COOLDOWN];
+	cfg->hold_ns = l->agent.val[AK_HOLD];
+	cfg->margin_ppm = (uint32_t)l->agent.val[AK_MARGIN];
+	cfg->clear_windows = (uint32_t)l->agent.val[AK_CLEAR];
+	if (!l->nsections)
+		cgw_diag_add(l->diag, "%s: no groups defined", l->file);
+	sort_diag(l);
+}
+
+void cgw_config_defaults(struct cgw_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->window_ns = agent_keys[AK_WINDOW].def;
+	cfg->cooldown_ns = agent_keys[AK_COOLDOWN].def;
+	cfg->hold_ns = agent_keys[AK_HOLD].def;
+	cfg->margin_ppm = (uint32_t)agent_keys[AK_MARGIN].def;
+	cfg->clear_windows = (uint32_t)agent_keys[AK_CLEAR].def;
+}
+
+static void loader_init(struct loader *l, const char *file, const char *root,
+			struct cgw_config *cfg, struct cgw_diag *diag)
+{
+	int i;
+
+	l->file = file;
+	l->root = root;
+	l->root_fd = -1;
+	l->cfg = cfg;
+	l->diag = diag;
+	for (i = 0; i < AK_NR; i++)
+		l->agent.val[i] = agent_keys[i].def;
+}
+
+static int parse(struct loader *l)
+{
+	int rc;
+
+	l->f = fopen(l->file, "re");
+	if (!l->f) {
+		rc = -errno;
+		cgw_diag_add(l->diag, "%s: cannot open: %s", l->file,
+			     strerror(-rc));
+		return rc;
+	}
+	rc = ini_parse_stream(reader, l, handler, l);
+	if (l->read_err) {
+		cgw_diag_add(l->diag, "%s: cannot read: %s", l->file,
+			     strerror(l->read_err));
+		return -l->read_err;
+	}
+	if (rc < 0) {
+		cgw_diag_add(l->diag, "%s: %s", l->file, strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	if (rc > 0 && rc != l->first_syntax)
+		syntax_error(l, rc); /* missed by reader(), should not be */
+	finish(l);
+	return l->diag->n || l->diag->dropped ? -EINVAL : 0;
+}
+
+int cgw_config_load(const char *file, const char *cgroup_root,
+		    struct cgw_config *cfg, struct cgw_diag *diag)
+{
+	struct loader *l;
+	int err;
+
+	memset(diag, 0, sizeof(*diag));
+	cgw_config_defaults(cfg);
+	snprintf(cfg->file, sizeof(cfg->file), "%s", file);
+	l = calloc(1, sizeof(*l));
+	if (!l) {
+		cgw_diag_add(diag, "%s: %s", file, strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	loader_init(l, file, cgroup_root, cfg, diag);
+	err = parse(l);
+	if (l->f)
+		fclose(l->f);
+	if (l->root_fd >= 0)
+		close(l->root_fd);
+	free(l);
+	return err;
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* cgwarden configuration: INI parsed with libinih.  Pure C, no libbpf. */
+#ifndef CGW_CONFIG_H
+#define CGW_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CGW_NAME_MAX 63
+#define CGW_MAX_GROUPS 1024
+
+struct cgw_group_cfg {
+	char name[CGW_NAME_MAX + 1]; /* section name */
+	char path[PATH_MAX]; /* relative to the cpu-controller root */
+	uint32_t min_ppm; /* 0: no minimum */
+	uint32_t max_ppm; /* 0: no maximum */
+	int line; /* line of the [section] header */
+};
+
+struct cgw_config {
+	char file[PATH_MAX];
+	uint64_t window_ns; /* [agent] window, 1ms..1s, default 10ms */
+	uint64_t cooldown_ns; /* [agent] cooldown, >= window, default 50ms */
+	uint64_t hold_ns; /* [agent] hold, relax delay after clear, default 1s */
+	uint32_t margin_ppm; /* [agent] margin, default 5% */
+	uint32_t clear_windows; /* [agent] clear_windows, 1..100, default 2 */
+	size_t ngroups;
+	struct cgw_group_cfg groups[CGW_MAX_GROUPS];
+};
+
+/* Every problem found, each one "file:line: key: message". */
+struct cgw_diag {
+	size_t n;
+	char msg[64][256];
+	size_t dropped; /* beyond the 64 kept */
+};
+
+void cgw_config_defaults(struct cgw_config *cfg);
+
+/*
+ * Parses @file into @cfg.  @cgroup_root, if not NULL, is the directory that
+ * holds the cpu controller: each group's path must then name an existing
+ * directory below it.  Returns 0 when the file is valid, otherwise -EINVAL
+ * with every error found in @diag (or -errno if the file cannot be read,
+ * also with a message in @diag).
+ *
+ * @diag is cleared first; its messages come in line order.  @cfg (about
+ * 4 MB: allocate it on the heap) holds the defaults plus every valid value
+ * even when -EINVAL is returned.  Group paths are stored without a trailing
+ * '/'.  Lines may hold at most 198 characters (libinih's buffer); indented
+ * continuation lines are rejected.
+ */
+int cgw_config_load(const char *file, const char *cgroup_root,
+		    struct cgw_config *cfg, struct cgw_diag *diag);
+
+void cgw_diag_add(struct cgw_diag *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif
