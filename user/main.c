@@ -1,0 +1,428 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cgwarden agent: loads the kernel side, watches the configured cgroups and
+ * reports breach edges.  Life cycle as in libbpf-bootstrap: open, set
+ * read-only config, load, attach, then wait on the ring buffer.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+
+#include "cgroupfs.h"
+#include "config.h"
+#include "units.h"
+#include "warden.h"
+
+struct group {
+	const struct cgw_group_cfg *cfg;
+	uint64_t cgid;
+	int level;
+	uint32_t slot;
+	int dirfd; /* O_PATH, to notice the cgroup vanishing */
+	int gone;
+};
+
+struct agent {
+	const char *config_path;
+	const char *cgroup_root;
+	int verbose;
+	int json;
+	int dry_run;
+	int check;
+	struct cgw_config *cfg;
+	struct cgw_hier hier;
+	struct warden w;
+	struct group *groups;
+	size_t ngroups;
+	struct ring_buffer *rb;
+};
+
+static volatile sig_atomic_t exiting;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	exiting = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: cgwarden -c FILE [-v] [--json] [--dry-run] [--cgroup-root DIR]\n"
+		"       cgwarden --check -c FILE [--cgroup-root DIR]\n"
+		"\n"
+		"Keeps CPU share promises made to cgroups: accounts CPU time per cgroup\n"
+		"in the kernel (sched_switch), evaluates min_share/max_share over short\n"
+		"windows there, and reports each breach edge.\n"
+		"\n"
+		"  -c, --config FILE      configuration (INI), see cgwarden(8)\n"
+		"      --check            validate the configuration and exit\n"
+		"      --json             one JSON object per event on stdout\n"
+		"      --dry-run          act on nothing, only report\n"
+		"      --cgroup-root DIR  cgroup directory holding the cpu controller\n"
+		"                         (default: detected from /proc/self/mountinfo)\n"
+		"  -v, --verbose          libbpf debug output and kernel-side counters\n"
+		"  -h, --help             this text\n"
+		"  -V, --version          version\n");
+}
+
+static int parse_args(struct agent *a, int argc, char **argv)
+{
+	enum { OPT_CHECK = 256, OPT_JSON, OPT_DRY, OPT_ROOT };
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, OPT_CHECK },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "dry-run", no_argument, NULL, OPT_DRY },
+		{ "cgroup-root", required_argument, NULL, OPT_ROOT },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{},
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:vhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			a->config_path = optarg;
+			break;
+		case OPT_CHECK:
+			a->check = 1;
+			break;
+		case OPT_JSON:
+			a->json = 1;
+			break;
+		case OPT_DRY:
+			a->dry_run = 1;
+			break;
+		case OPT_ROOT:
+			a->cgroup_root = optarg;
+			break;
+		case 'v':
+			a->verbose = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("cgwarden %s\n", CGW_VERSION);
+			exit(0);
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "cgwarden: unexpected argument '%s'\n",
+			argv[optind]);
+		usage(stderr);
+		return -EINVAL;
+	}
+	if (!a->config_path) {
+		fprintf(stderr, "cgwarden: no configuration given (-c FILE)\n");
+		usage(stderr);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static const char *kind_name(int kind)
+{
+	return kind == CGW_KIND_MIN ? "min_share" : "max_share";
+}
+
+static struct group *group_by_slot(struct agent *a, uint32_t slot)
+{
+	for (size_t i = 0; i < a->ngroups; i++)
+		if (a->groups[i].slot == slot)
+			return &a->groups[i];
+	return NULL;
+}
+
+/* A watched cgroup that was removed: say so once and stop watching it. */
+static int check_gone(struct agent *a, struct group *g)
+{
+	if (g->gone)
+		return 1;
+	if (faccessat(g->dirfd, "cgroup.procs", F_OK, 0) == 0)
+		return 0;
+	g->gone = 1;
+	fprintf(stderr,
+		"cgwarden: cgroup [%s] %s vanished; no longer watched\n",
+		g->cfg->name, g->cfg->path);
+	warden_unwatch(&a->w, g->slot);
+	return 1;
+}
+
+static void print_event(struct agent *a, const struct group *g,
+			const struct cgw_event *e)
+{
+	const char *type = e->type == CGW_EV_CLEAR ? "clear" : "breach";
+	char win[32], wait[32];
+
+	cgw_format_duration(e->window_ns, win, sizeof(win));
+	cgw_format_duration(e->wait_ns, wait, sizeof(wait));
+	fprintf(stderr,
+		"cgwarden: %s%s [%s] %s %s: share %u.%02u%% %s %u.%02u%%, wait %s in %s window\n",
+		type, e->type == CGW_EV_PERSIST ? " (persists)" : "",
+		g->cfg->name, g->cfg->path, kind_name(e->kind),
+		e->share_ppm / 10000, e->share_ppm / 100 % 100,
+		e->type == CGW_EV_CLEAR ? "vs" :
+		e->kind == CGW_KIND_MIN ? "<" : ">",
+		e->limit_ppm / 10000, e->limit_ppm / 100 % 100, wait, win);
+	if (!a->json)
+		return;
+	printf("{\"type\":\"%s\",\"name\":\"%s\",\"path\":\"%s\",\"kind\":\"%s\","
+	       "\"share_ppm\":%u,\"limit_ppm\":%u,\"run_ns\":%llu,"
+	       "\"wait_ns\":%llu,\"window_ns\":%llu,\"nr_cpus\":%u,"
+	       "\"repeat\":%s,\"t_event_ns\":%llu}\n",
+	       type, g->cfg->name, g->cfg->path, kind_name(e->kind),
+	       e->share_ppm, e->limit_ppm, (unsigned long long)e->run_ns,
+	       (unsigned long long)e->wait_ns,
+	       (unsigned long long)e->window_ns, e->nr_cpus,
+	       e->type == CGW_EV_PERSIST ? "true" : "false",
+	       (unsigned long long)e->t_event_ns);
+	fflush(stdout);
+}
+
+static int handle_event(void *ctx, void *data, size_t len)
+{
+	struct agent *a = ctx;
+	const struct cgw_event *e = data;
+	struct group *g;
+
+	if (len < sizeof(*e))
+		return 0;
+	g = group_by_slot(a, e->slot);
+	if (!g || check_gone(a, g))
+		return 0;
+	print_event(a, g, e);
+	return 0;
+}
+
+static void print_stats(struct agent *a)
+{
+	struct cgw_stats st;
+
+	warden_stats(&a->w, &st);
+	fprintf(stderr,
+		"cgwarden: kernel side: %llu windows evaluated, %llu events sent, %llu dropped (ring buffer full), %llu late windows\n",
+		(unsigned long long)st.windows,
+		(unsigned long long)st.events_sent,
+		(unsigned long long)st.events_dropped,
+		(unsigned long long)st.timer_late);
+}
+
+static int load_config(struct agent *a)
+{
+	struct cgw_diag *diag;
+	char err[512];
+	int ret, hret;
+
+	hret = cgw_hier_open(a->cgroup_root, &a->hier, err, sizeof(err));
+	if (hret)
+		fprintf(stderr, "cgwarden: %s\n", err);
+	a->cfg = calloc(1, sizeof(*a->cfg));
+	diag = calloc(1, sizeof(*diag));
+	if (!a->cfg || !diag) {
+		free(diag);
+		return -ENOMEM;
+	}
+	ret = cgw_config_load(a->config_path, hret ? NULL : a->hier.root,
+			      a->cfg, diag);
+	for (size_t i = 0; i < diag->n; i++)
+		fprintf(stderr, "%s\n", diag->msg[i]);
+	if (diag->dropped)
+		fprintf(stderr, "(%zu more errors)\n", diag->dropped);
+	free(diag);
+	return ret ? ret : hret;
+}
+
+static int resolve_groups(struct agent *a)
+{
+	a->groups = calloc(a->cfg->ngroups, sizeof(*a->groups));
+	if (!a->groups)
+		return -ENOMEM;
+	for (size_t i = 0; i < a->cfg->ngroups; i++) {
+		struct group *g = &a->groups[a->ngroups];
+		const struct cgw_group_cfg *gc = &a->cfg->groups[i];
+		int ret;
+
+		g->cfg = gc;
+		g->dirfd = cgw_hier_openat(&a->hier, gc->path,
+					   O_PATH | O_DIRECTORY);
+		if (g->dirfd < 0) {
+			fprintf(stderr, "cgwarden: %s:%d: [%s] %s/%s: %s\n",
+				a->cfg->file, gc->line, gc->name, a->hier.root,
+				gc->path, strerror(-g->dirfd));
+			return g->dirfd;
+		}
+		a->ngroups++;
+		ret = cgw_hier_cgid(&a->hier, gc->path, &g->cgid);
+		if (ret) {
+			fprintf(stderr,
+				"cgwarden: [%s] %s: cannot get cgroup id: %s\n",
+				gc->name, gc->path, strerror(-ret));
+			return ret;
+		}
+		g->level = cgw_path_level(gc->path);
+	}
+	return 0;
+}
+
+static int start(struct agent *a)
+{
+	struct warden_opts o = {
+		.window_ns = a->cfg->window_ns,
+		.cooldown_ns = a->cfg->cooldown_ns,
+		.clear_windows = a->cfg->clear_windows,
+		.verbose = a->verbose,
+	};
+	char err[512];
+	int ret;
+
+	ret = warden_probe(err, sizeof(err));
+	if (!ret)
+		ret = warden_load(&a->w, &o, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "cgwarden: %s\n", err);
+		return ret;
+	}
+	for (size_t i = 0; i < a->ngroups; i++) {
+		struct group *g = &a->groups[i];
+
+		ret = warden_watch(&a->w, g->cgid, g->level, g->cfg->min_ppm,
+				   g->cfg->max_ppm, &g->slot);
+		if (ret) {
+			fprintf(stderr, "cgwarden: [%s] %s: cannot watch: %s\n",
+				g->cfg->name, g->cfg->path, strerror(-ret));
+			return ret;
+		}
+	}
+	a->rb = ring_buffer__new(warden_events_fd(&a->w), handle_event, a,
+				 NULL);
+	if (!a->rb) {
+		ret = -errno;
+		fprintf(stderr, "cgwarden: cannot create ring buffer: %s\n",
+			strerror(errno));
+		return ret;
+	}
+	ret = warden_attach(&a->w, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "cgwarden: %s\n", err);
+		return ret;
+	}
+	fprintf(stderr,
+		"cgwarden: watching %zu cgroup%s on %s (%s), window %llu us, cooldown %llu us%s\n",
+		a->ngroups, a->ngroups == 1 ? "" : "s", a->hier.root,
+		cgw_mode_name(a->hier.mode),
+		(unsigned long long)(a->cfg->window_ns / 1000),
+		(unsigned long long)(a->cfg->cooldown_ns / 1000),
+		a->dry_run ? ", dry run" : "");
+	return 0;
+}
+
+/*
+ * Sleeps until the kernel side sends something or a signal arrives.  The
+ * signals are blocked except inside epoll_pwait, so a signal cannot slip in
+ * between the flag test and the wait, and the agent never wakes up on a
+ * timer of its own.
+ */
+static int run(struct agent *a, const sigset_t *waitmask)
+{
+	int epfd = ring_buffer__epoll_fd(a->rb);
+	struct epoll_event ev;
+	int n, ret = 0;
+
+	while (!exiting) {
+		n = epoll_pwait(epfd, &ev, 1, -1, waitmask);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			fprintf(stderr, "cgwarden: epoll_pwait: %s\n",
+				strerror(errno));
+			break;
+		}
+		ret = ring_buffer__consume(a->rb);
+		if (ret < 0) {
+			fprintf(stderr, "cgwarden: ring buffer: %s\n",
+				strerror(-ret));
+			break;
+		}
+		ret = 0;
+		if (a->verbose && n)
+			print_stats(a);
+	}
+	return ret;
+}
+
+static void cleanup(struct agent *a)
+{
+	ring_buffer__free(a->rb);
+	if (a->w.skel) {
+		print_stats(a);
+		warden_close(&a->w);
+	}
+	for (size_t i = 0; i < a->ngroups; i++)
+		if (a->groups[i].dirfd >= 0)
+			close(a->groups[i].dirfd);
+	free(a->groups);
+	free(a->cfg);
+	cgw_hier_close(&a->hier);
+}
+
+int main(int argc, char **argv)
+{
+	struct agent a = { .hier.root_fd = -1 };
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigset_t block, waitmask;
+	int ret;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	ret = parse_args(&a, argc, argv);
+	if (ret)
+		return 2;
+
+	ret = load_config(&a);
+	if (ret) {
+		fprintf(stderr, "cgwarden: %s: invalid configuration, nothing loaded\n",
+			a.config_path);
+		ret = 1;
+		goto cleanup;
+	}
+	if (a.check) {
+		printf("%s: OK (%zu groups, %s at %s)\n", a.config_path,
+		       a.cfg->ngroups, cgw_mode_name(a.hier.mode), a.hier.root);
+		goto cleanup;
+	}
+
+	/* signals only interrupt the wait: see run() */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &waitmask);
+	sigdelset(&waitmask, SIGINT);
+	sigdelset(&waitmask, SIGTERM);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	ret = resolve_groups(&a);
+	if (!ret)
+		ret = start(&a);
+	if (!ret)
+		ret = run(&a, &waitmask);
+	ret = ret ? 1 : 0;
+
+cleanup:
+	cleanup(&a);
+	return ret;
+}

@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "warden.h"
+#include "cgwarden.skel.h"
+
+static bool verbose;
+
+static int print_fn(enum libbpf_print_level level, const char *fmt,
+		    va_list args)
+{
+	if (level == LIBBPF_DEBUG && !verbose)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+uint64_t cgw_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int warden_probe(char *err, size_t errlen)
+{
+	static const struct {
+		enum bpf_map_type type;
+		const char *name;
+	} maps[] = {
+		{ BPF_MAP_TYPE_RINGBUF, "BPF ring buffer (Linux 5.8)" },
+		{ BPF_MAP_TYPE_TASK_STORAGE, "task local storage (Linux 5.11)" },
+	};
+
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		snprintf(err, errlen,
+			 "kernel BTF is missing (/sys/kernel/btf/vmlinux: %s): cgwarden needs a kernel built with CONFIG_DEBUG_INFO_BTF=y",
+			 strerror(errno));
+		return -ENOTSUP;
+	}
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		int r = libbpf_probe_bpf_map_type(maps[i].type, NULL);
+
+		if (r == 0) {
+			snprintf(err, errlen, "kernel lacks %s", maps[i].name);
+			return -ENOTSUP;
+		}
+		if (r < 0) {
+			snprintf(err, errlen, "cannot probe for %s: %s%s",
+				 maps[i].name, strerror(-r),
+				 r == -EPERM ? " (needs root or CAP_BPF+CAP_PERFMON)" : "");
+			return r;
+		}
+	}
+	if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_loop,
+				    NULL) <= 0) {
+		snprintf(err, errlen, "kernel lacks the bpf_loop helper (Linux 5.17)");
+		return -ENOTSUP;
+	}
+	if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_timer_init,
+				    NULL) <= 0) {
+		snprintf(err, errlen, "kernel lacks bpf_timer (Linux 5.15)");
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+int warden_load(struct warden *w, const struct warden_opts *o, char *err,
+		size_t errlen)
+{
+	struct cgwarden_bpf *skel;
+	int ret;
+
+	memset(w, 0, sizeof(*w));
+	w->next_slot = 1;
+	w->min_level = 1 << 30;
+	w->max_level = -1;
+	verbose = o->verbose;
+	libbpf_set_print(print_fn);
+
+	w->nr_cpus = libbpf_num_possible_cpus();
+	if (w->nr_cpus <= 0 || w->nr_cpus > CGW_MAX_CPUS) {
+		snprintf(err, errlen, "unsupported number of possible CPUs: %d",
+			 w->nr_cpus);
+		return -ENOTSUP;
+	}
+
+	/* open */
+	skel = cgwarden_bpf__open();
+	if (!skel) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot open BPF object: %s",
+			 strerror(errno));
+		return ret;
+	}
+	/* set read-only configuration */
+	skel->rodata->window_ns = o->window_ns;
+	skel->rodata->cooldown_ns = o->cooldown_ns;
+	skel->rodata->clear_windows = o->clear_windows;
+	skel->rodata->nr_cpu_ids = (uint32_t)w->nr_cpus;
+	bpf_map__set_max_entries(skel->maps.cpus, (uint32_t)w->nr_cpus);
+
+	/* load and verify */
+	ret = cgwarden_bpf__load(skel);
+	if (ret) {
+		snprintf(err, errlen,
+			 "cannot load BPF programs: %s (run with -v for the verifier log)",
+			 strerror(-ret));
+		cgwarden_bpf__destroy(skel);
+		return ret;
+	}
+	skel->bss->nr_online = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
+	skel->bss->nr_slots = 1;
+	skel->bss->min_level = 0;
+	skel->bss->max_level = -1; /* nothing watched yet */
+	w->skel = skel;
+	return 0;
+}
+
+int warden_watch(struct warden *w, uint64_t cgid, int level, uint32_t min_ppm,
+		 uint32_t max_ppm, uint32_t *slot)
+{
+	struct cgw_slot st = {
+		.cgid = cgid,
+		.min_ppm = min_ppm,
+		.max_ppm = max_ppm,
+		.active = 1,
+	};
+	struct cgw_acct zero = {};
+	uint32_t s = w->next_slot;
+	int ret;
+
+	if (s >= CGW_MAX_SLOTS)
+		return -ENOSPC;
+	/* slot state first, then publish it in the watch map */
+	ret = bpf_map__update_elem(w->skel->maps.acct, &s, sizeof(s), &zero,
+				   sizeof(zero), BPF_ANY);
+	if (!ret)
+		ret = bpf_map__update_elem(w->skel->maps.slots, &s, sizeof(s),
+					   &st, sizeof(st), BPF_ANY);
+	if (!ret)
+		ret = bpf_map__update_elem(w->skel->maps.watch, &cgid,
+					   sizeof(cgid), &s, sizeof(s),
+					   BPF_NOEXIST);
+	if (ret)
+		return ret;
+	w->next_slot++;
+	if (level < w->min_level)
+		w->min_level = level;
+	if (level > w->max_level)
+		w->max_level = level;
+	w->skel->bss->min_level = w->min_level;
+	w->skel->bss->max_level = w->max_level;
+	w->skel->bss->nr_slots = w->next_slot;
+	/* tasks re-resolve their slots on their next switch or wakeup */
+	__atomic_add_fetch(&w->skel->bss->watch_gen, 1, __ATOMIC_SEQ_CST);
+	*slot = s;
+	return 0;
+}
+
+int warden_unwatch(struct warden *w, uint32_t slot)
+{
+	struct cgw_slot st;
+	int ret;
+
+	ret = bpf_map__lookup_elem(w->skel->maps.slots, &slot, sizeof(slot),
+				   &st, sizeof(st), 0);
+	if (ret)
+		return ret;
+	ret = bpf_map__delete_elem(w->skel->maps.watch, &st.cgid,
+				   sizeof(st.cgid), 0);
+	if (ret && ret != -ENOENT)
+		return ret;
+	/* The timer owns the window state; clearing `active` alone is a
+	 * single aligned store it tolerates at any moment. */
+	st.active = 0;
+	ret = bpf_map__update_elem(w->skel->maps.slots, &slot, sizeof(slot),
+				   &st, sizeof(st), BPF_EXIST);
+	__atomic_add_fetch(&w->skel->bss->watch_gen, 1, __ATOMIC_SEQ_CST);
+	return ret;
+}
+
+int warden_attach(struct warden *w, char *err, size_t errlen)
+{
+	int ret = cgwarden_bpf__attach(w->skel);
+
+	if (ret)
+		snprintf(err, errlen, "cannot attach to sched_switch/sched_wakeup: %s",
+			 strerror(-ret));
+	return ret;
+}
+
+static int read_cpus(struct warden *w, struct cgw_cpu *c)
+{
+	for (uint32_t cpu = 0; cpu < (uint32_t)w->nr_cpus; cpu++)
+		if (bpf_map__lookup_elem(w->skel->maps.cpus, &cpu, sizeof(cpu),
+					 &c[cpu], sizeof(c[cpu]), 0))
+			return -errno;
+	return 0;
+}
+
+static bool cpus_equal(const struct cgw_cpu *a, const struct cgw_cpu *b,
+		       int n)
+{
+	for (int i = 0; i < n; i++)
+		if (a[i].last != b[i].last || a[i].seq != b[i].seq ||
+		    (a[i].seq & 1))
+			return false;
+	return true;
+}
+
+int warden_usage(struct warden *w, uint32_t slot, uint64_t *run_ns,
+		 uint64_t *wait_ns)
+{
+	struct cgw_cpu before[CGW_MAX_CPUS], after[CGW_MAX_CPUS];
+	struct cgw_acct a;
+	uint64_t now = 0, run, wait;
+	int ret, tries;
+
+	/* Counters plus time in progress, read so that no claim (which moves
+	 * time from "in progress" to the counters) happens in between. */
+	for (tries = 0; tries < 100; tries++) {
+		ret = read_cpus(w, before);
+		if (!ret) {
+			now = cgw_now_ns();
+			ret = bpf_map__lookup_elem(w->skel->maps.acct, &slot,
+						   sizeof(slot), &a, sizeof(a),
+						   0);
+		}
+		if (!ret)
+			ret = read_cpus(w, after);
+		if (ret)
+			return ret;
+		if (cpus_equal(before, after, w->nr_cpus))
+			break;
+	}
+	run = a.run_ns;
+	wait = a.wait_ns;
+	if (a.nr_queued && (int64_t)(a.nr_queued * now - a.queued_ts_sum) > 0)
+		wait += a.nr_queued * now - a.queued_ts_sum;
+	for (int cpu = 0; cpu < w->nr_cpus; cpu++) {
+		const struct cgw_cpu *c = &after[cpu];
+
+		if (!c->last || c->last >= now)
+			continue;
+		for (uint32_t i = 0; i < c->nslots && i < CGW_MAX_NEST; i++)
+			if (c->slot[i] == slot)
+				run += now - c->last;
+	}
+	*run_ns = run;
+	if (wait_ns)
+		*wait_ns = wait;
+	return 0;
+}
+
+int warden_last_window(struct warden *w, uint32_t slot, struct cgw_slot *out)
+{
+	return bpf_map__lookup_elem(w->skel->maps.slots, &slot, sizeof(slot),
+				    out, sizeof(*out), 0);
+}
+
+void warden_stats(struct warden *w, struct cgw_stats *st)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	memcpy(st, &w->skel->bss->stats, sizeof(*st));
+}
+
+int warden_events_fd(struct warden *w)
+{
+	return bpf_map__fd(w->skel->maps.events);
+}
+
+void warden_close(struct warden *w)
+{
+	cgwarden_bpf__destroy(w->skel);
+	w->skel = NULL;
+}

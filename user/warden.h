@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The BPF side of the agent: load, watch cgroups, attach, read counters. */
+#ifndef CGW_WARDEN_H
+#define CGW_WARDEN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cgwarden.h"
+
+struct cgwarden_bpf;
+struct ring_buffer;
+
+struct warden_opts {
+	uint64_t window_ns;
+	uint64_t cooldown_ns;
+	uint32_t clear_windows;
+	bool verbose; /* libbpf debug output */
+};
+
+struct warden {
+	struct cgwarden_bpf *skel;
+	int nr_cpus; /* possible CPUs */
+	uint32_t next_slot;
+	int min_level, max_level;
+};
+
+/* Checks the kernel for what the BPF side needs; names what is missing. */
+int warden_probe(char *err, size_t errlen);
+
+/* open -> set read-only config -> load.  Nothing is attached yet. */
+int warden_load(struct warden *w, const struct warden_opts *o, char *err,
+		size_t errlen);
+
+/* Starts watching cgroup @cgid at @level with the given constraints (0:
+ * none).  The slot can be used at once; returns it in @slot. */
+int warden_watch(struct warden *w, uint64_t cgid, int level, uint32_t min_ppm,
+		 uint32_t max_ppm, uint32_t *slot);
+
+/* Stops watching a slot (its cgroup vanished).  Slots are not reused. */
+int warden_unwatch(struct warden *w, uint32_t slot);
+
+int warden_attach(struct warden *w, char *err, size_t errlen);
+
+/* Cumulative CPU time and run-queue wait of @slot up to now, including the
+ * time in progress on every CPU (CLOCK_MONOTONIC == bpf_ktime_get_ns). */
+int warden_usage(struct warden *w, uint32_t slot, uint64_t *run_ns,
+		 uint64_t *wait_ns);
+
+/* Last closed window of @slot as the kernel side saw it. */
+int warden_last_window(struct warden *w, uint32_t slot, struct cgw_slot *out);
+
+void warden_stats(struct warden *w, struct cgw_stats *st);
+int warden_events_fd(struct warden *w);
+void warden_close(struct warden *w);
+
+uint64_t cgw_now_ns(void);
+
+#endif
