@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers for integration tests on real cgroups: scratch cgroups, CPU-bound
+ * workloads, the agent as a subprocess.  Everything created is registered
+ * and removed by cgt_cleanup(), which also runs at exit and on SIGINT/TERM.
+ */
+#ifndef CGTEST_H
+#define CGTEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cgroupfs.h"
+
+/* NULL when the test can run, else why it must be skipped. */
+const char *cgt_skip_reason(void);
+
+/* The hierarchy under test (CGW_TEST_CGROUP_ROOT overrides detection). */
+struct cgw_hier *cgt_hier(void);
+
+/* Unique scratch prefix "cgwtest-<pid>" below the root. */
+const char *cgt_prefix(void);
+
+/* mkdir root/prefix/rel (parents too); returns 0 or -errno. */
+int cgt_mkcg(const char *rel);
+/* Writes @val to root/prefix/rel/file. */
+int cgt_write(const char *rel, const char *file, const char *val);
+int cgt_read(const char *rel, const char *file, char *buf, size_t len);
+/* Path of rel relative to the hierarchy root ("cgwtest-123/rel"). */
+const char *cgt_relpath(const char *rel);
+/* CPU weight in the hierarchy's native unit: cpu.shares (v1) or
+ * cpu.weight (v2, converted as 1024 -> 100). */
+int cgt_set_weight(const char *rel, unsigned int shares_v1);
+
+struct cgt_load {
+	int nthreads;
+	int cpu; /* pin every thread to this CPU, -1: no pinning */
+	int sleep_us; /* >0: sleep this long after each ~50 us of work */
+};
+
+/*
+ * Forks a process that joins cgroup @rel and runs the load.  Returns once
+ * it runs inside the cgroup; @t_start_ns (optional) gets CLOCK_MONOTONIC
+ * at that moment.
+ */
+pid_t cgt_spawn(const char *rel, const struct cgt_load *l,
+		uint64_t *t_start_ns);
+void cgt_kill(pid_t pid);
+/* CPU time consumed so far by process @pid (all threads), from the
+ * kernel's per-process clock. */
+uint64_t cgt_proc_cpu_ns(pid_t pid);
+/* Kernel's cumulative usage of cgroup @rel: cpu.stat usage_usec (v2) or
+ * cpuacct.usage in a cpuacct hierarchy mirroring it (v1), or 0 if none. */
+uint64_t cgt_kernel_usage_ns(const char *rel);
+
+struct cgt_agent {
+	pid_t pid;
+	int out_fd; /* agent's stdout (JSON lines) */
+	char errfile[256]; /* agent's stderr */
+	char buf[65536];
+	size_t len;
+};
+
+/* Writes @config to a temp file and starts build/cgwarden -c it --json
+ * plus @extra args (NULL-terminated).  Waits until it reports "watching". */
+int cgt_agent_start(struct cgt_agent *a, const char *config,
+		    const char *const *extra);
+/* Next stdout line containing every needle in @needles (NULL-terminated),
+ * within @timeout_ms.  Returns a pointer valid until the next call, or
+ * NULL on timeout/EOF. */
+const char *cgt_agent_wait(struct cgt_agent *a, const char *const *needles,
+			   int timeout_ms);
+/* SIGTERM (or @sig), waits, returns the exit status (or 128+signal). */
+int cgt_agent_stop(struct cgt_agent *a, int sig);
+/* Reads the agent's stderr so far into @buf. */
+int cgt_agent_stderr(struct cgt_agent *a, char *buf, size_t len);
+
+/* Integer value of "key":N in a JSON line; -1 if absent. */
+long long cgt_json_int(const char *line, const char *key);
+
+/* Runs a command and returns its exit status; output into @out. */
+int cgt_run(const char *const *argv, char *out, size_t len);
+
+/* Path of a built binary: $CGW_BUILD/name, default build/name. */
+const char *cgt_bin(const char *name);
+
+void cgt_sleep_ms(int ms);
+uint64_t cgt_now_ns(void);
+
+/* Kills every spawned process and removes every cgroup made. */
+void cgt_cleanup(void);
+
+#endif

@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Breach and clear events from the agent binary (build/cgwarden --json) on
+ * real cgroups under real CPU contention, and invalid configurations that
+ * must be refused before anything is loaded.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "cgtest.h"
+
+#define WINDOW_NS 10000000ull
+/* the timer may fire a little late on a loaded VM */
+#define TIMER_SLACK_NS 2000000ull
+
+static struct cgt_agent agent;
+
+static int teardown(void **state)
+{
+	(void)state;
+	if (agent.pid > 0)
+		cgt_agent_stop(&agent, 0);
+	cgt_cleanup();
+	return 0;
+}
+
+static void need_env(void)
+{
+	const char *skip = cgt_skip_reason();
+
+	if (skip) {
+		print_message("SKIP: %s\n", skip);
+		skip();
+	}
+}
+
+static const char *config(const char *body)
+{
+	static char buf[4096];
+
+	snprintf(buf, sizeof(buf),
+		 "[agent]\nwindow = 10ms\ncooldown = 50ms\n\n%s", body);
+	return buf;
+}
+
+/* (2) held below min_share by competing load: breach within 2 windows of
+ * the competitor starting, clear once it stops. */
+static void test_min_breach_and_clear(void **state)
+{
+	struct cgt_load two = { .nthreads = 2, .cpu = -1 };
+	struct cgt_load four = { .nthreads = 4, .cpu = -1 };
+	const char *br[] = { "\"type\":\"breach\"", "\"name\":\"web\"",
+			     "\"kind\":\"min_share\"", NULL };
+	const char *cl[] = { "\"type\":\"clear\"", "\"name\":\"web\"", NULL };
+	char body[512];
+	uint64_t t0, t1, te;
+	const char *line;
+	pid_t hog;
+
+	(void)state;
+	need_env();
+	assert_int_equal(cgt_mkcg("web"), 0);
+	assert_int_equal(cgt_mkcg("hog"), 0);
+	assert_int_equal(cgt_set_weight("web", 256), 0);
+	assert_int_equal(cgt_set_weight("hog", 1024), 0);
+	snprintf(body, sizeof(body), "[web]\npath = %s\nmin_share = 50%%\n",
+		 cgt_relpath("web"));
+	assert_int_equal(cgt_agent_start(&agent, config(body), NULL), 0);
+
+	assert_true(cgt_spawn("web", &two, NULL) > 0);
+	/* alone, web has the whole machine: no breach */
+	assert_null(cgt_agent_wait(&agent, br, 300));
+
+	hog = cgt_spawn("hog", &four, &t0);
+	assert_true(hog > 0);
+	line = cgt_agent_wait(&agent, br, 2000);
+	assert_non_null(line);
+	te = (uint64_t)cgt_json_int(line, "t_event_ns");
+	print_message("breach %.2f ms after the competitor started: %s\n",
+		      ((double)te - (double)t0) / 1e6, line);
+	assert_true(te >= t0);
+	assert_true(te - t0 <= 2 * WINDOW_NS + TIMER_SLACK_NS);
+	assert_true(cgt_json_int(line, "share_ppm") < 500000);
+	assert_true(cgt_json_int(line, "wait_ns") > 0);
+
+	t1 = cgt_now_ns();
+	cgt_kill(hog);
+	line = cgt_agent_wait(&agent, cl, 2000);
+	assert_non_null(line);
+	te = (uint64_t)cgt_json_int(line, "t_event_ns");
+	print_message("clear %.2f ms after the competitor stopped\n",
+		      ((double)te - (double)t1) / 1e6);
+	assert_true(te >= t1);
+	assert_true(te - t1 <= 4 * WINDOW_NS + TIMER_SLACK_NS);
+	assert_int_equal(cgt_agent_stop(&agent, 0), 0);
+}
+
+/* (3) a cgroup that mostly sleeps never breaches its minimum, even when
+ * its rare wakeups wait behind a CPU hog. */
+static void test_sleeper_never_breaches(void **state)
+{
+	struct cgt_load nap = { .nthreads = 2, .cpu = -1, .sleep_us = 2000 };
+	struct cgt_load hogl = { .nthreads = 4, .cpu = -1 };
+	const char *br[] = { "\"name\":\"nap\"", NULL };
+	char body[512];
+
+	(void)state;
+	need_env();
+	assert_int_equal(cgt_mkcg("nap"), 0);
+	assert_int_equal(cgt_mkcg("hog"), 0);
+	snprintf(body, sizeof(body), "[nap]\npath = %s\nmin_share = 50%%\n",
+		 cgt_relpath("nap"));
+	assert_int_equal(cgt_agent_start(&agent, config(body), NULL), 0);
+	assert_true(cgt_spawn("hog", &hogl, NULL) > 0);
+	assert_true(cgt_spawn("nap", &nap, NULL) > 0);
+	assert_null(cgt_agent_wait(&agent, br, 1500));
+	assert_int_equal(cgt_agent_stop(&agent, 0), 0);
+}
+
+/* (4) above max_share: breach, then clear once the load stops. */
+static void test_max_breach_and_clear(void **state)
+{
+	struct cgt_load two = { .nthreads = 2, .cpu = -1 };
+	const char *br[] = { "\"type\":\"breach\"", "\"name\":\"batch\"",
+			     "\"kind\":\"max_share\"", NULL };
+	const char *cl[] = { "\"type\":\"clear\"", "\"name\":\"batch\"", NULL };
+	char body[512];
+	uint64_t t0, te;
+	const char *line;
+	pid_t pid;
+
+	(void)state;
+	need_env();
+	assert_int_equal(cgt_mkcg("batch"), 0);
+	snprintf(body, sizeof(body), "[batch]\npath = %s\nmax_share = 25%%\n",
+		 cgt_relpath("batch"));
+	assert_int_equal(cgt_agent_start(&agent, config(body), NULL), 0);
+	assert_null(cgt_agent_wait(&agent, br, 200));
+	pid = cgt_spawn("batch", &two, &t0);
+	assert_true(pid > 0);
+	line = cgt_agent_wait(&agent, br, 2000);
+	assert_non_null(line);
+	te = (uint64_t)cgt_json_int(line, "t_event_ns");
+	print_message("max breach %.2f ms after start: %s\n",
+		      ((double)te - (double)t0) / 1e6, line);
+	assert_true(te - t0 <= 2 * WINDOW_NS + TIMER_SLACK_NS);
+	assert_true(cgt_json_int(line, "share_ppm") > 250000);
+	cgt_kill(pid);
+	line = cgt_agent_wait(&agent, cl, 2000);
+	assert_non_null(line);
+	assert_true(cgt_json_int(line, "share_ppm") <= 250000);
+	assert_int_equal(cgt_agent_stop(&agent, 0), 0);
+}
+
+/* (5) invalid configurations: non-zero exit, the message names file:line,
+ * and not one bpf() call is made. */
+static void test_invalid_config_attaches_nothing(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *want; /* after "FILE:" */
+	} cases[] = {
+		{ "[agent]\nwindow = 10 parsecs\n[w]\npath = x\nmin_share = 5%\n",
+		  ":2: window" },
+		{ "[w]\npath = %s\nmin_share = 150%%\n", ":3: min_share" },
+		{ "[w]\npath = %s/../..\nmin_share = 5%%\n", ":2: path" },
+		{ "[w]\npath = %s/nope\nmin_share = 5%%\n", ":2: path" },
+		{ "[w]\npath = %s\nmin_share = 5%%\nspeed = 3\n", ":4: speed" },
+		{ "[w]\npath = %s\nmin_share = 5%%\n[w]\npath = %s\nmax_share = 5%%\n",
+		  ":4: [w]" },
+	};
+	char text[1024], out[16384], cfg[] = "/tmp/cgwtest-bad-XXXXXX";
+	const char *p;
+	int fd;
+
+	(void)state;
+	need_env();
+	if (access("/usr/bin/strace", X_OK)) {
+		print_message("SKIP: strace is not installed (make deps)\n");
+		skip();
+	}
+	assert_int_equal(cgt_mkcg(""), 0);
+	p = cgt_relpath("");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *argv[] = { "strace", "-f", "-qq", "-e", "trace=bpf",
+				       cgt_bin("cgwarden"), "-c", cfg, NULL };
+		char want[PATH_MAX + 64];
+		int st;
+
+		snprintf(text, sizeof(text), cases[i].text, p, p);
+		fd = mkstemp(cfg);
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, text, strlen(text)),
+				 (ssize_t)strlen(text));
+		close(fd);
+		st = cgt_run(argv, out, sizeof(out));
+		unlink(cfg);
+		snprintf(want, sizeof(want), "%s%s", cfg, cases[i].want);
+		print_message("case %zu: exit %d, expecting '%s'\n", i, st,
+			      want);
+		if (!strstr(out, want))
+			print_message("%s\n", out);
+		assert_int_not_equal(st, 0);
+		assert_non_null(strstr(out, want));
+		assert_null(strstr(out, "bpf("));
+		strcpy(cfg, "/tmp/cgwtest-bad-XXXXXX");
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_min_breach_and_clear, teardown),
+		cmocka_unit_test_teardown(test_sleeper_never_breaches, teardown),
+		cmocka_unit_test_teardown(test_max_breach_and_clear, teardown),
+		cmocka_unit_test_teardown(test_invalid_config_attaches_nothing,
+					  teardown),
+	};
+
+	return cmocka_run_group_tests_name("events", tests, NULL, NULL);
+}
