@@ -54,8 +54,18 @@
  *   sum of enqueue stamps (in-progress wait = nr_queued * now - sum), so a
  *   cgroup starved for a whole window is seen in that window.
  *
+ * - Unreported switches: on some kernels the tracepoint misses context
+ *   switches (measured on a 6.18 guest: every switch-out of one process's
+ *   threads).  Run time stays exact (per-task figures).  The window timer
+ *   compares each CPU's recorded task with rq->curr, read through the rq
+ *   pointer the CPU cached (no ksym: kernels without KALLSYMS_ALL cannot
+ *   resolve data ksyms), and attributes time in progress to the real task.
+ *
  * Trade-offs
  * ----------
+ * - A task switched in unreported while it was queued keeps its wait
+ *   counted as pending until its next reported switch (ending it from the
+ *   timer needs a trusted task pointer: bpf_task_from_pid, Linux 6.2).
  * - A task moved to another cgroup while it runs keeps being charged to the
  *   old one until it next switches in.
  * - Waits of tasks that were already queued when the agent attached are
@@ -83,6 +93,7 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u64 window_ns = 10000000;
 const volatile __u64 cooldown_ns = 50000000;
 const volatile __u32 clear_windows = 2;
+const volatile __u32 hyst_ppm = 10000;
 const volatile __u32 nr_cpu_ids = 1;
 
 /* Written by the agent at run time through the mmap'ed .bss (all zero
@@ -264,22 +275,30 @@ static __always_inline __u64 claim(struct cgw_cpu *c, __u64 now)
 	return 0;
 }
 
+/*
+ * Pending run-queue wait.  queued_ts is published last (after qslot[]) and
+ * taken back with a cmpxchg, so the switch path and the window timer (for
+ * a task it finds running unreported) cannot both end the same wait.
+ */
 static __always_inline void mark_queued(struct cgw_task *t, __u64 now)
 {
 	__u32 n = t->nslots;
 
 	if (!n || t->queued_ts)
 		return;
-	t->queued_ts = now;
 	t->nq = n;
+	for (__u32 i = 0; i < CGW_MAX_NEST; i++)
+		t->qslot[i] = t->slot[i];
+	barrier();
+	if (__sync_val_compare_and_swap(&t->queued_ts, 0, now) != 0)
+		return;
 	for (__u32 i = 0; i < CGW_MAX_NEST; i++) {
 		struct cgw_acct *a;
 		__u32 s;
 
 		if (i >= n)
 			break;
-		s = t->slot[i];
-		t->qslot[i] = s;
+		s = t->qslot[i];
 		a = bpf_map_lookup_elem(&acct, &s);
 		if (a) {
 			/* sum before count: see eval_slot_cb */
@@ -291,11 +310,16 @@ static __always_inline void mark_queued(struct cgw_task *t, __u64 now)
 
 static __always_inline void end_wait(struct cgw_task *t, __u64 now)
 {
+	__u32 n = t->nq, qs[CGW_MAX_NEST];
 	__u64 q = t->queued_ts, wait;
-	__u32 n = t->nq;
 
 	if (!q)
 		return;
+	for (int i = 0; i < CGW_MAX_NEST; i++)
+		qs[i] = t->qslot[i];
+	barrier();
+	if (__sync_val_compare_and_swap(&t->queued_ts, q, 0) != q)
+		return; /* someone else ended it */
 	wait = now > q ? now - q : 0;
 	for (__u32 i = 0; i < CGW_MAX_NEST; i++) {
 		struct cgw_acct *a;
@@ -303,7 +327,7 @@ static __always_inline void end_wait(struct cgw_task *t, __u64 now)
 
 		if (i >= n)
 			break;
-		s = t->qslot[i];
+		s = qs[i];
 		a = bpf_map_lookup_elem(&acct, &s);
 		if (a) {
 			__sync_fetch_and_add(&a->wait_ns, wait);
@@ -312,8 +336,6 @@ static __always_inline void end_wait(struct cgw_task *t, __u64 now)
 			__sync_fetch_and_sub(&a->queued_ts_sum, q);
 		}
 	}
-	t->queued_ts = 0;
-	t->nq = 0;
 }
 
 static __always_inline void charge_slots(struct cgw_task *t, __u64 delta)
@@ -337,16 +359,16 @@ static __always_inline void charge_slots(struct cgw_task *t, __u64 delta)
  * Charges @prev, leaving @c, with the kernel's own figure: the growth of
  * its se.sum_exec_runtime since we last charged it (current here:
  * update_curr ran in put_prev/dequeue), less the wall time the window
- * timer already charged for this stretch.  Keyed on the task, not on the
- * CPU's history, so a context switch the tracepoint never reported (seen
- * on some kernels) cannot move one task's time to another.  @d is the
- * wall time just claimed, [previous stamp, @end].
+ * timer already charged it for time in progress.  Keyed on the task, not
+ * on the CPU's history, so a context switch the tracepoint never reported
+ * (seen on some kernels) cannot move one task's time to another.  @d is
+ * the wall time just claimed, used only the first time a task is seen.
  */
 static __always_inline void charge_task(struct cgw_cpu *c, struct cgw_task *t,
-					struct task_struct *prev, __u64 d,
-					__u64 end)
+					struct task_struct *prev, __u64 d)
 {
-	__u64 rt = prev->se.sum_exec_runtime, by_timer = 0;
+	__u64 rt = prev->se.sum_exec_runtime;
+	__u64 by_timer = c->tc_task == (__u64)prev ? c->tc_ns : 0;
 
 	if (!t->rt_charged) { /* first sight: running since before attach */
 		t->rt_charged = rt ?: 1;
@@ -354,8 +376,6 @@ static __always_inline void charge_task(struct cgw_cpu *c, struct cgw_task *t,
 			charge_slots(t, d);
 		return;
 	}
-	if (c->cur == (__u64)prev && c->start_wall)
-		by_timer = end - c->start_wall - d;
 	/* may come out negative when the timer's wall time included IRQ or
 	 * steal time the kernel does not count: wraps, by design */
 	charge_slots(t, rt - t->rt_charged - by_timer);
@@ -369,16 +389,39 @@ struct eval_ctx {
 	__u64 elapsed;
 };
 
+/*
+ * The CPU runs a task no reported switch brought in (some kernels do not
+ * report every switch): resolve who it really is.  Its pending run-queue
+ * wait, if it had one, is ended only at its next reported switch.
+ */
+static __noinline __u32 stale_slots(struct task_struct *curr, __u32 *slot)
+{
+	__sync_fetch_and_add(&stats.stale_cpu, 1);
+	if (!curr)
+		return 0;
+	if (!BPF_CORE_READ(curr, pid)) {
+		slot[0] = CGW_IDLE_SLOT;
+		return 1;
+	}
+	return resolve(BPF_CORE_READ(curr, sched_task_group), slot);
+}
+
 static int claim_cpu_cb(__u32 cpu, void *arg)
 {
 	struct eval_ctx *ctx = arg;
 	struct cgw_cpu *c = bpf_map_lookup_elem(&cpus, &cpu);
+	struct task_struct *curr;
 	struct cgw_cpu snap;
-	__u64 old;
+	struct rq *rq;
+	__u64 old, d;
 	__u32 seq;
+	bool stale;
 
 	if (!c)
 		return 0;
+	/* rq->curr through the rq pointer the CPU cached: no ksym needed */
+	rq = (struct rq *)c->rq;
+	curr = rq ? BPF_CORE_READ(rq, curr) : (struct task_struct *)c->cur;
 	/* Order matters: stamp, then a consistent copy of the slots, then one
 	 * cmpxchg from that stamp.  If it succeeds no switch claimed since we
 	 * read the stamp, so the copy names who ran in [old, now]. */
@@ -389,13 +432,24 @@ static int claim_cpu_cb(__u32 cpu, void *arg)
 	snap.nslots = c->nslots;
 	for (int i = 0; i < CGW_MAX_NEST; i++)
 		snap.slot[i] = c->slot[i];
+	stale = c->cur != (__u64)curr;
 	barrier();
 	if ((seq & 1) || seq != c->seq)
 		return 0; /* mid-switch: the switch charges this interval */
 	if (!old || old >= ctx->now)
 		return 0;
-	if (__sync_val_compare_and_swap(&c->last, old, ctx->now) == old)
-		charge_run(&snap, ctx->now - old);
+	/* resolved again every window for as long as the CPU stays stale */
+	if (stale)
+		snap.nslots = stale_slots(curr, snap.slot);
+	if (__sync_val_compare_and_swap(&c->last, old, ctx->now) != old)
+		return 0;
+	d = ctx->now - old;
+	charge_run(&snap, d);
+	if (c->tc_task != (__u64)curr) {
+		c->tc_task = (__u64)curr;
+		c->tc_ns = 0;
+	}
+	__sync_fetch_and_add(&c->tc_ns, d);
 	return 0;
 }
 
@@ -426,9 +480,15 @@ static __always_inline int emit(struct cgw_slot *st, __u32 slot, __u32 kind,
 	return 0;
 }
 
+/*
+ * Breach state machine of one constraint.  @bad: the window breaches it.
+ * @ok: the window is clear of it by the hysteresis band; windows in
+ * between neither breach nor count towards clearing.
+ */
 static __always_inline void judge(struct cgw_slot *st, __u32 slot,
-				  __u32 kind, bool bad, struct eval_ctx *ctx,
-				  __u64 run, __u64 wait, __u32 share)
+				  __u32 kind, bool bad, bool ok,
+				  struct eval_ctx *ctx, __u64 run, __u64 wait,
+				  __u32 share)
 {
 	__u64 now = ctx->now;
 
@@ -449,6 +509,10 @@ static __always_inline void judge(struct cgw_slot *st, __u32 slot,
 	}
 	if (!st->breached[kind])
 		return;
+	if (!ok) {
+		st->ok_windows[kind] = 0;
+		return;
+	}
 	if (++st->ok_windows[kind] < clear_windows)
 		return;
 	if (!emit(st, slot, kind, CGW_EV_CLEAR, now, run, wait, ctx->elapsed,
@@ -511,16 +575,21 @@ static int eval_slot_cb(__u32 i, void *arg)
 	/* A minimum is owed only to demand: the cgroup waited on a run queue
 	 * and would have used at least its minimum had it not waited (run +
 	 * wait >= min).  Idle, sleeping and I/O-bound cgroups never breach,
-	 * nor does a task that waits a moment after each rare wakeup. */
-	if (st->min_ppm)
-		judge(st, slot, CGW_KIND_MIN,
-		      share < st->min_ppm && dwait > 0 &&
-			      share_ppm(drun + dwait, ctx->elapsed, nr_online) >=
-				      st->min_ppm,
-		      ctx, drun, dwait, share);
-	if (st->max_ppm)
-		judge(st, slot, CGW_KIND_MAX, share > st->max_ppm, ctx, drun,
+	 * nor does a task that waits a moment after each rare wakeup.  A
+	 * breach clears once demand is gone or the share is back above the
+	 * minimum by the hysteresis band. */
+	if (st->min_ppm) {
+		bool demand = dwait > 0 &&
+			      share_ppm(drun + dwait, ctx->elapsed,
+					nr_online) >= st->min_ppm;
+
+		judge(st, slot, CGW_KIND_MIN, demand && share < st->min_ppm,
+		      !demand || share >= st->min_ppm + hyst_ppm, ctx, drun,
 		      dwait, share);
+	}
+	if (st->max_ppm)
+		judge(st, slot, CGW_KIND_MAX, share > st->max_ppm,
+		      share + hyst_ppm <= st->max_ppm, ctx, drun, dwait, share);
 	return 0;
 }
 
@@ -565,7 +634,7 @@ static __always_inline void arm_timer(void)
 static __always_inline void on_switch(bool preempt, struct task_struct *prev,
 				      struct task_struct *next)
 {
-	__u64 now = bpf_ktime_get_ns(), d, end;
+	__u64 now = bpf_ktime_get_ns(), d;
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct cgw_cpu *c = bpf_map_lookup_elem(&cpus, &cpu);
 	struct cgw_task *t;
@@ -576,10 +645,16 @@ static __always_inline void on_switch(bool preempt, struct task_struct *prev,
 	arm_timer();
 
 	d = claim(c, now);
-	end = c->last > now ? c->last : now;
 	t = prev->pid ? task_slots(prev, BPF_LOCAL_STORAGE_GET_F_CREATE) : NULL;
 	if (t) {
-		charge_task(c, t, prev, d, end);
+		/* switched in unseen (see stale_slots), it may still look
+		 * queued: its wait ended when it began this run */
+		if (t->queued_ts && t->rt_charged) {
+			__u64 ran = prev->se.sum_exec_runtime - t->rt_charged;
+
+			end_wait(t, now > ran ? now - ran : now);
+		}
+		charge_task(c, t, prev, d);
 		/* still runnable: preempted, yielded, or woken before it slept */
 		if (preempt || task_state(prev) == 0)
 			mark_queued(t, now);
@@ -603,7 +678,10 @@ static __always_inline void on_switch(bool preempt, struct task_struct *prev,
 	}
 
 	c->cur = (__u64)next;
-	c->start_wall = end;
+	c->tc_task = (__u64)next;
+	c->tc_ns = 0;
+	if (!c->rq && bpf_core_field_exists(struct cfs_rq, rq))
+		c->rq = (__u64)BPF_CORE_READ(next, se.cfs_rq, rq);
 	c->seq++;
 	barrier();
 	c->nslots = n;

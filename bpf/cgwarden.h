@@ -95,16 +95,17 @@ _Static_assert(sizeof(struct cgw_slot) == 128, "struct cgw_slot layout");
 
 /* Per-CPU state, one cache line, indexed by CPU number.  Written by its own
  * CPU in sched_switch; `last` is also claimed by the window timer with a
- * cmpxchg, and the timer (or the agent) reads slot[] under `seq`. */
+ * cmpxchg and the timer keeps tc_task/tc_ns.  The timer (or the agent)
+ * reads slot[] under `seq`. */
 struct cgw_cpu {
 	__u64 last; /* time up to which this CPU is charged */
 	__u32 seq; /* odd while slot[] is rewritten */
 	__u32 nslots; /* watched slots of the running task */
 	__u32 slot[CGW_MAX_NEST];
-	/* owning CPU only: the current stretch */
-	__u64 cur; /* task_struct switched in, 0: unknown */
-	__u64 start_wall; /* when its charging started */
-	__u64 pad[2];
+	__u64 cur; /* task switched in by the last reported switch */
+	__u64 tc_task; /* task the timer charged time in progress to ... */
+	__u64 tc_ns; /* ... and how much, since that task's switch-in */
+	__u64 rq; /* this CPU's struct rq, to read rq->curr remotely */
 };
 _Static_assert(sizeof(struct cgw_cpu) == 64, "struct cgw_cpu layout");
 
@@ -115,7 +116,8 @@ struct cgw_stats {
 	__u64 windows; /* windows evaluated */
 	__u64 timer_late; /* windows that closed more than 1 window late */
 	__u64 nest_overflow; /* tasks with more watched ancestors than fit */
-	__u64 pad[3];
+	__u64 stale_cpu; /* timer found a CPU running an unreported task */
+	__u64 pad[2];
 };
 _Static_assert(sizeof(struct cgw_stats) == 64, "struct cgw_stats layout");
 

@@ -104,6 +104,7 @@ int warden_load(struct warden *w, const struct warden_opts *o, char *err,
 	skel->rodata->window_ns = o->window_ns;
 	skel->rodata->cooldown_ns = o->cooldown_ns;
 	skel->rodata->clear_windows = o->clear_windows;
+	skel->rodata->hyst_ppm = o->hyst_ppm;
 	skel->rodata->nr_cpu_ids = (uint32_t)w->nr_cpus;
 	bpf_map__set_max_entries(skel->maps.cpus, (uint32_t)w->nr_cpus);
 

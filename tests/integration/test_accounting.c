@@ -94,6 +94,7 @@ static void test_accuracy(void **state)
 		.window_ns = 10000000,
 		.cooldown_ns = 50000000,
 		.clear_windows = 2,
+		.hyst_ppm = 10000,
 	};
 	struct cgt_load solo = { .nthreads = 1, .cpu = 1 };
 	struct cgt_load child = { .nthreads = 1, .cpu = 0 };
@@ -102,6 +103,7 @@ static void test_accuracy(void **state)
 		{ .rel = "par/c1" }, { .rel = "par/c2" },
 	};
 	const char *skip = cgt_skip_reason();
+	struct cgw_stats st;
 	char err[512];
 
 	(void)state;
@@ -145,6 +147,10 @@ static void test_accuracy(void **state)
 	cgt_sleep_ms(MEASURE_MS);
 	for (int i = 0; i < 4; i++)
 		sample(&p[i], 1);
+	warden_stats(&w, &st);
+	print_message("kernel side: %llu windows, %llu stale-CPU corrections\n",
+		      (unsigned long long)st.windows,
+		      (unsigned long long)st.stale_cpu);
 	for (int i = 0; i < 4; i++)
 		check(&p[i]);
 }
