@@ -284,6 +284,7 @@ static int start(struct agent *a)
 		.window_ns = a->cfg->window_ns,
 		.cooldown_ns = a->cfg->cooldown_ns,
 		.clear_windows = a->cfg->clear_windows,
+		.hyst_ppm = a->cfg->hyst_ppm,
 		.verbose = a->verbose,
 	};
 	char err[512];

@@ -15,6 +15,7 @@ struct warden_opts {
 	uint64_t window_ns;
 	uint64_t cooldown_ns;
 	uint32_t clear_windows;
+	uint32_t hyst_ppm;
 	bool verbose; /* libbpf debug output */
 };
 

@@ -236,6 +236,7 @@ static void check_defaults(const struct cgw_config *c)
 	assert_int_equal(c->hold_ns, SEC);
 	assert_int_equal(c->margin_ppm, 50000);
 	assert_int_equal(c->clear_windows, 2);
+	assert_int_equal(c->hyst_ppm, 10000);
 }
 
 static void test_defaults(void **state)
@@ -262,7 +263,7 @@ static void test_agent_all_keys(void **state)
 		"[web]",	    "path = shop/web",	  "min_share = 0.01%",
 		"[agent]",	    "window = 1.5ms",	  "cooldown = 60s",
 		"hold = 0ms",	    "margin = 50%",	  "clear_windows = 100",
-		NULL,
+		"hysteresis = 20%", NULL,
 	};
 	struct fixture *fx = *state;
 	struct cgw_config *c = fx->cfg;
@@ -273,6 +274,7 @@ static void test_agent_all_keys(void **state)
 	assert_int_equal(c->hold_ns, 0);
 	assert_int_equal(c->margin_ppm, 500000);
 	assert_int_equal(c->clear_windows, 100);
+	assert_int_equal(c->hyst_ppm, 200000);
 	assert_int_equal(c->groups[0].min_ppm, 100);
 }
 
@@ -465,9 +467,10 @@ static void test_agent_out_of_range(void **state)
 		"hold = 601s",			/* 3 */
 		"margin = 50.0001%",		/* 4 */
 		"clear_windows = 0",		/* 5 */
-		"[web]",			/* 6 */
-		"path = shop/web",		/* 7 */
-		"min_share = 1%",		/* 8 */
+		"hysteresis = 21%",		/* 6 */
+		"[web]",			/* 7 */
+		"path = shop/web",		/* 8 */
+		"min_share = 1%",		/* 9 */
 		NULL,
 	};
 	struct fixture *fx = *state;
@@ -478,7 +481,8 @@ static void test_agent_out_of_range(void **state)
 	assert_msg(fx, 3, "hold: '601s' is out of range (0s..600s)");
 	assert_msg(fx, 4, "margin: '50.0001%' is out of range (0%..50%)");
 	assert_msg(fx, 5, "clear_windows: '0' is out of range (1..100)");
-	assert_nmsg(fx, 4);
+	assert_msg(fx, 6, "hysteresis: '21%' is out of range (0%..20%)");
+	assert_nmsg(fx, 5);
 	/* bad values leave the defaults in place */
 	check_defaults(fx->cfg);
 }

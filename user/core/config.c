@@ -47,7 +47,7 @@ struct key_spec {
 	uint64_t min, max, def;
 };
 
-enum { AK_WINDOW, AK_COOLDOWN, AK_HOLD, AK_MARGIN, AK_CLEAR, AK_NR };
+enum { AK_WINDOW, AK_COOLDOWN, AK_HOLD, AK_MARGIN, AK_CLEAR, AK_HYST, AK_NR };
 
 static const struct key_spec agent_keys[AK_NR] = {
 	[AK_WINDOW] = { "window", VT_DURATION, CGW_WINDOW_MIN_NS,
@@ -57,6 +57,7 @@ static const struct key_spec agent_keys[AK_NR] = {
 	[AK_HOLD] = { "hold", VT_DURATION, 0, 600 * SEC, 1 * SEC },
 	[AK_MARGIN] = { "margin", VT_SHARE, 0, 50 * PERCENT, 5 * PERCENT },
 	[AK_CLEAR] = { "clear_windows", VT_UINT, 1, 100, 2 },
+	[AK_HYST] = { "hysteresis", VT_SHARE, 0, 20 * PERCENT, 1 * PERCENT },
 };
 
 enum { GK_PATH, GK_MIN, GK_MAX, GK_NR };
@@ -729,6 +730,7 @@ static void finish(struct loader *l)
 	cfg->hold_ns = l->agent.val[AK_HOLD];
 	cfg->margin_ppm = (uint32_t)l->agent.val[AK_MARGIN];
 	cfg->clear_windows = (uint32_t)l->agent.val[AK_CLEAR];
+	cfg->hyst_ppm = (uint32_t)l->agent.val[AK_HYST];
 	if (!l->nsections)
 		cgw_diag_add(l->diag, "%s: no groups defined", l->file);
 	sort_diag(l);
@@ -742,6 +744,7 @@ void cgw_config_defaults(struct cgw_config *cfg)
 	cfg->hold_ns = agent_keys[AK_HOLD].def;
 	cfg->margin_ppm = (uint32_t)agent_keys[AK_MARGIN].def;
 	cfg->clear_windows = (uint32_t)agent_keys[AK_CLEAR].def;
+	cfg->hyst_ppm = (uint32_t)agent_keys[AK_HYST].def;
 }
 
 static void loader_init(struct loader *l, const char *file, const char *root,

@@ -25,6 +25,7 @@ struct cgw_config {
 	uint64_t hold_ns; /* [agent] hold, relax delay after clear, default 1s */
 	uint32_t margin_ppm; /* [agent] margin, default 5% */
 	uint32_t clear_windows; /* [agent] clear_windows, 1..100, default 2 */
+	uint32_t hyst_ppm; /* [agent] hysteresis, 0..20%, default 1% */
 	size_t ngroups;
 	struct cgw_group_cfg groups[CGW_MAX_GROUPS];
 };
