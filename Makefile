@@ -128,6 +128,10 @@ test: tests-build
 deps:
 	scripts/install-deps
 
+# The README's first command: a live scenario on real cgroups.
+demo: $(OUTPUT)/cgwarden $(HELPER_BINS)
+	scripts/demo
+
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/$(ARCH)/vmlinux_$$(uname -r | cut -d. -f1-2).h
 	ln -sf vmlinux_$$(uname -r | cut -d. -f1-2).h vmlinux/$(ARCH)/vmlinux.h
