@@ -260,10 +260,11 @@ static void child_run(const char *rel, const struct cgt_load *l, int ready)
 		if (sched_setaffinity(0, sizeof(set), &set))
 			_exit(12);
 	}
+	/* the load starts with the first thread: stamp before it */
+	t = cgt_now_ns();
 	for (int i = 1; i < l->nthreads; i++)
 		if (pthread_create(&th, NULL, spin_thread, (void *)l))
 			_exit(13);
-	t = cgt_now_ns();
 	if (write(ready, &t, sizeof(t)) != sizeof(t))
 		_exit(14);
 	close(ready);

@@ -53,7 +53,9 @@ static const char *config(const char *body)
  * the competitor starting, clear once it stops. */
 static void test_min_breach_and_clear(void **state)
 {
-	struct cgt_load two = { .nthreads = 2, .cpu = -1 };
+	/* one thread: ~50% of a 2-CPU machine alone, even with some
+	 * background load; ~20% against a hog with 4x the weight */
+	struct cgt_load one = { .nthreads = 1, .cpu = -1 };
 	struct cgt_load four = { .nthreads = 4, .cpu = -1 };
 	const char *br[] = { "\"type\":\"breach\"", "\"name\":\"web\"",
 			     "\"kind\":\"min_share\"", NULL };
@@ -69,12 +71,12 @@ static void test_min_breach_and_clear(void **state)
 	assert_int_equal(cgt_mkcg("hog"), 0);
 	assert_int_equal(cgt_set_weight("web", 256), 0);
 	assert_int_equal(cgt_set_weight("hog", 1024), 0);
-	snprintf(body, sizeof(body), "[web]\npath = %s\nmin_share = 50%%\n",
+	snprintf(body, sizeof(body), "[web]\npath = %s\nmin_share = 30%%\n",
 		 cgt_relpath("web"));
 	assert_int_equal(cgt_agent_start(&agent, config(body), NULL), 0);
 
-	assert_true(cgt_spawn("web", &two, NULL) > 0);
-	/* alone, web has the whole machine: no breach */
+	assert_true(cgt_spawn("web", &one, NULL) > 0);
+	/* alone, web has a whole CPU: no breach */
 	assert_null(cgt_agent_wait(&agent, br, 300));
 
 	hog = cgt_spawn("hog", &four, &t0);
@@ -86,7 +88,7 @@ static void test_min_breach_and_clear(void **state)
 		      ((double)te - (double)t0) / 1e6, line);
 	assert_true(te >= t0);
 	assert_true(te - t0 <= 2 * WINDOW_NS + TIMER_SLACK_NS);
-	assert_true(cgt_json_int(line, "share_ppm") < 500000);
+	assert_true(cgt_json_int(line, "share_ppm") < 300000);
 	assert_true(cgt_json_int(line, "wait_ns") > 0);
 
 	t1 = cgt_now_ns();
@@ -108,6 +110,7 @@ static void test_sleeper_never_breaches(void **state)
 	struct cgt_load nap = { .nthreads = 2, .cpu = -1, .sleep_us = 2000 };
 	struct cgt_load hogl = { .nthreads = 4, .cpu = -1 };
 	const char *br[] = { "\"name\":\"nap\"", NULL };
+	const char *line;
 	char body[512];
 
 	(void)state;
@@ -119,7 +122,10 @@ static void test_sleeper_never_breaches(void **state)
 	assert_int_equal(cgt_agent_start(&agent, config(body), NULL), 0);
 	assert_true(cgt_spawn("hog", &hogl, NULL) > 0);
 	assert_true(cgt_spawn("nap", &nap, NULL) > 0);
-	assert_null(cgt_agent_wait(&agent, br, 1500));
+	line = cgt_agent_wait(&agent, br, 1500);
+	if (line)
+		print_message("unexpected: %s\n", line);
+	assert_null(line);
 	assert_int_equal(cgt_agent_stop(&agent, 0), 0);
 }
 
