@@ -48,7 +48,7 @@
  *   O(CPUs + watched cgroups) per window, not O(CPUs x cgroups), and a torn
  *   read only shifts time between adjacent windows, never loses it.
  * - Run-queue wait, the demand signal of a minimum (breached when share <
- *   min and run + wait >= min in the window): a tracked task's
+ *   min, the cgroup waited, and an EWMA of run + wait reaches min): a tracked task's
  *   enqueue time is stored at wakeup or preemption and charged at switch-in.
  *   Waits still in progress are counted through per-slot nr_queued and the
  *   sum of enqueue stamps (in-progress wait = nr_queued * now - sum), so a
@@ -95,6 +95,7 @@ const volatile __u64 cooldown_ns = 50000000;
 const volatile __u32 clear_windows = 2;
 const volatile __u32 hyst_ppm = 10000;
 const volatile __u32 nr_cpu_ids = 1;
+const volatile bool trace_windows; /* diagnostics: a record per window */
 
 /* Written by the agent at run time through the mmap'ed .bss (all zero
  * until it sets them before attaching). */
@@ -572,16 +573,21 @@ static int eval_slot_cb(__u32 i, void *arg)
 	st->last_window_ns = ctx->elapsed;
 	st->last_share_ppm = share;
 
-	/* A minimum is owed only to demand: the cgroup waited on a run queue
-	 * and would have used at least its minimum had it not waited (run +
-	 * wait >= min).  Idle, sleeping and I/O-bound cgroups never breach,
-	 * nor does a task that waits a moment after each rare wakeup.  A
+	/*
+	 * A minimum is owed only to sustained demand: the cgroup waited on a
+	 * run queue in this window, and an EWMA (weight 1/2) of its run +
+	 * wait share is at least the minimum.  A CPU-bound cgroup that gets
+	 * squeezed has been at full demand all along and breaches in its
+	 * first bad window; a sleeper whose wakeups wait out one unlucky
+	 * scheduler slice (measured: two threads waiting ~6 ms each in one
+	 * 10 ms window) does not, nor does an idle or I/O-bound cgroup.  A
 	 * breach clears once demand is gone or the share is back above the
-	 * minimum by the hysteresis band. */
+	 * minimum by the hysteresis band.
+	 */
+	st->demand_ppm = (st->demand_ppm +
+			  share_ppm(drun + dwait, ctx->elapsed, nr_online)) / 2;
 	if (st->min_ppm) {
-		bool demand = dwait > 0 &&
-			      share_ppm(drun + dwait, ctx->elapsed,
-					nr_online) >= st->min_ppm;
+		bool demand = dwait > 0 && st->demand_ppm >= st->min_ppm;
 
 		judge(st, slot, CGW_KIND_MIN, demand && share < st->min_ppm,
 		      !demand || share >= st->min_ppm + hyst_ppm, ctx, drun,

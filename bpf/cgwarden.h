@@ -36,6 +36,7 @@ enum cgw_ev_type {
 	CGW_EV_BREACH = 1, /* breach entered */
 	CGW_EV_PERSIST = 2, /* breach still holds, sent at most once a cooldown */
 	CGW_EV_CLEAR = 3, /* breach cleared */
+	CGW_EV_WINDOW = 4, /* every window of every slot, with --trace-windows */
 };
 
 /* Ring buffer record: only on breach edges and, while a breach persists,
@@ -88,7 +89,7 @@ struct cgw_slot {
 	__u64 last_wait_ns;
 	__u64 last_window_ns;
 	__u32 last_share_ppm;
-	__u32 pad1;
+	__u32 demand_ppm; /* EWMA (1/2) of (run + wait) share: sustained demand */
 	__u64 pad2[3];
 };
 _Static_assert(sizeof(struct cgw_slot) == 128, "struct cgw_slot layout");

@@ -36,6 +36,7 @@ struct agent {
 	int json;
 	int dry_run;
 	int check;
+	int trace_windows;
 	struct cgw_config *cfg;
 	struct cgw_hier hier;
 	struct warden w;
@@ -68,6 +69,8 @@ static void usage(FILE *f)
 		"      --dry-run          act on nothing, only report\n"
 		"      --cgroup-root DIR  cgroup directory holding the cpu controller\n"
 		"                         (default: detected from /proc/self/mountinfo)\n"
+		"      --trace-windows    diagnostics: report every window of every cgroup\n"
+		"                         (100 records/s per cgroup at 10 ms windows)\n"
 		"  -v, --verbose          libbpf debug output and kernel-side counters\n"
 		"  -h, --help             this text\n"
 		"  -V, --version          version\n");
@@ -75,13 +78,14 @@ static void usage(FILE *f)
 
 static int parse_args(struct agent *a, int argc, char **argv)
 {
-	enum { OPT_CHECK = 256, OPT_JSON, OPT_DRY, OPT_ROOT };
+	enum { OPT_CHECK = 256, OPT_JSON, OPT_DRY, OPT_ROOT, OPT_TRACE };
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check", no_argument, NULL, OPT_CHECK },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "dry-run", no_argument, NULL, OPT_DRY },
 		{ "cgroup-root", required_argument, NULL, OPT_ROOT },
+		{ "trace-windows", no_argument, NULL, OPT_TRACE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -105,6 +109,9 @@ static int parse_args(struct agent *a, int argc, char **argv)
 			break;
 		case OPT_ROOT:
 			a->cgroup_root = optarg;
+			break;
+		case OPT_TRACE:
+			a->trace_windows = 1;
 			break;
 		case 'v':
 			a->verbose = 1;
@@ -162,10 +169,22 @@ static int check_gone(struct agent *a, struct group *g)
 	return 1;
 }
 
+static const char *event_type(const struct cgw_event *e)
+{
+	switch (e->type) {
+	case CGW_EV_CLEAR:
+		return "clear";
+	case CGW_EV_WINDOW:
+		return "window";
+	default:
+		return "breach";
+	}
+}
+
 static void print_event(struct agent *a, const struct group *g,
 			const struct cgw_event *e)
 {
-	const char *type = e->type == CGW_EV_CLEAR ? "clear" : "breach";
+	const char *type = event_type(e);
 	char win[32], wait[32];
 
 	cgw_format_duration(e->window_ns, win, sizeof(win));
@@ -175,8 +194,9 @@ static void print_event(struct agent *a, const struct group *g,
 		type, e->type == CGW_EV_PERSIST ? " (persists)" : "",
 		g->cfg->name, g->cfg->path, kind_name(e->kind),
 		e->share_ppm / 10000, e->share_ppm / 100 % 100,
-		e->type == CGW_EV_CLEAR ? "vs" :
-		e->kind == CGW_KIND_MIN ? "<" : ">",
+		e->type == CGW_EV_CLEAR || e->type == CGW_EV_WINDOW ? "vs" :
+		e->kind == CGW_KIND_MIN				      ? "<" :
+									">",
 		e->limit_ppm / 10000, e->limit_ppm / 100 % 100, wait, win);
 	if (!a->json)
 		return;
@@ -286,6 +306,7 @@ static int start(struct agent *a)
 		.clear_windows = a->cfg->clear_windows,
 		.hyst_ppm = a->cfg->hyst_ppm,
 		.verbose = a->verbose,
+		.trace_windows = a->trace_windows,
 	};
 	char err[512];
 	int ret;

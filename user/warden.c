@@ -106,6 +106,7 @@ int warden_load(struct warden *w, const struct warden_opts *o, char *err,
 	skel->rodata->clear_windows = o->clear_windows;
 	skel->rodata->hyst_ppm = o->hyst_ppm;
 	skel->rodata->nr_cpu_ids = (uint32_t)w->nr_cpus;
+	skel->rodata->trace_windows = o->trace_windows;
 	bpf_map__set_max_entries(skel->maps.cpus, (uint32_t)w->nr_cpus);
 
 	/* load and verify */

@@ -17,6 +17,7 @@ struct warden_opts {
 	uint32_t clear_windows;
 	uint32_t hyst_ppm;
 	bool verbose; /* libbpf debug output */
+	bool trace_windows; /* a record for every window of every slot */
 };
 
 struct warden {

@@ -432,6 +432,7 @@ const char *cgt_agent_wait(struct cgt_agent *a, const char *const *needles,
 			int all = 1;
 
 			snprintf(line, sizeof(line), "%.*s", (int)l, a->buf);
+			snprintf(a->recent[a->nrecent++ % 16], 512, "%.500s", line);
 			memmove(a->buf, nl + 1, a->len - l - 1);
 			a->len -= l + 1;
 			for (int i = 0; needles[i]; i++)
@@ -454,6 +455,14 @@ const char *cgt_agent_wait(struct cgt_agent *a, const char *const *needles,
 			return NULL;
 		a->len += (size_t)n;
 	}
+}
+
+void cgt_agent_dump_recent(const struct cgt_agent *a)
+{
+	unsigned int n = a->nrecent < 16 ? a->nrecent : 16;
+
+	for (unsigned int i = a->nrecent - n; i < a->nrecent; i++)
+		fprintf(stderr, "  agent: %s\n", a->recent[i % 16]);
 }
 
 int cgt_agent_stop(struct cgt_agent *a, int sig)

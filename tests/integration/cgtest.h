@@ -60,6 +60,8 @@ struct cgt_agent {
 	char errfile[256]; /* agent's stderr */
 	char buf[65536];
 	size_t len;
+	char recent[16][512]; /* last lines read, for failure reports */
+	unsigned int nrecent;
 };
 
 /* Writes @config to a temp file and starts build/cgwarden -c it --json
@@ -71,6 +73,8 @@ int cgt_agent_start(struct cgt_agent *a, const char *config,
  * NULL on timeout/EOF. */
 const char *cgt_agent_wait(struct cgt_agent *a, const char *const *needles,
 			   int timeout_ms);
+/* Prints the last lines the agent wrote on stdout (after a failure). */
+void cgt_agent_dump_recent(const struct cgt_agent *a);
 /* SIGTERM (or @sig), waits, returns the exit status (or 128+signal). */
 int cgt_agent_stop(struct cgt_agent *a, int sig);
 /* Reads the agent's stderr so far into @buf. */
