@@ -123,8 +123,11 @@ struct {
 	__type(value, struct cgw_acct);
 } acct SEC(".maps");
 
+/* mmap'ed read-only by the agent: its policy reads the last window of
+ * every sibling without a syscall. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, CGW_MAX_SLOTS);
 	__type(key, __u32);
 	__type(value, struct cgw_slot);
@@ -185,41 +188,57 @@ static __always_inline unsigned int task_state(struct task_struct *t)
 	return BPF_CORE_READ((struct task_struct___pre514 *)t, state);
 }
 
+struct walk {
+	struct task_group *tg;
+	__s32 lo, hi;
+	__u32 n;
+	__u32 out[CGW_MAX_NEST];
+};
+
+/* One level of the walk up the task_group tree (a bpf_loop body, so the
+ * verifier sees it once instead of CGW_MAX_DEPTH unrolled copies). */
+static int walk_step(__u32 i, void *arg)
+{
+	struct walk *w = arg;
+	struct task_group *tg = w->tg; /* a local: CO-RE relocates only it */
+	struct cgroup *cg;
+	__u32 *slot;
+	__u64 id;
+	int level;
+
+	if (!tg)
+		return 1;
+	/* autogroups have no cgroup: their parent is the root */
+	cg = BPF_CORE_READ(tg, css.cgroup);
+	if (cg) {
+		level = BPF_CORE_READ(cg, level);
+		if (level < w->lo)
+			return 1;
+		if (level <= w->hi) {
+			id = BPF_CORE_READ(cg, kn, id);
+			slot = bpf_map_lookup_elem(&watch, &id);
+			if (slot && w->n < CGW_MAX_NEST)
+				w->out[w->n++ & (CGW_MAX_NEST - 1)] = *slot;
+			else if (slot)
+				__sync_fetch_and_add(&stats.nest_overflow, 1);
+		}
+	}
+	w->tg = BPF_CORE_READ(tg, parent);
+	return 0;
+}
+
 /*
  * Collects the watched cgroups among @tg and its ancestors.  Runs only on a
  * cache miss, so probe reads (valid from any context) are fine here.
  */
 static __noinline __u32 resolve(struct task_group *tg, __u32 *out)
 {
-	__s32 lo = min_level, hi = max_level;
-	__u32 n = 0;
+	struct walk w = { .tg = tg, .lo = min_level, .hi = max_level };
 
-	for (int i = 0; i < CGW_MAX_DEPTH && tg; i++) {
-		struct cgroup *cg = BPF_CORE_READ(tg, css.cgroup);
-
-		/* autogroups have no cgroup: their parent is the root */
-		if (cg) {
-			int level = BPF_CORE_READ(cg, level);
-			__u64 id;
-			__u32 *slot;
-
-			if (level < lo)
-				break;
-			if (level <= hi) {
-				id = BPF_CORE_READ(cg, kn, id);
-				slot = bpf_map_lookup_elem(&watch, &id);
-				if (slot) {
-					if (n < CGW_MAX_NEST)
-						out[n++] = *slot;
-					else
-						__sync_fetch_and_add(
-							&stats.nest_overflow, 1);
-				}
-			}
-		}
-		tg = BPF_CORE_READ(tg, parent);
-	}
-	return n;
+	bpf_loop(CGW_MAX_DEPTH, walk_step, &w, 0);
+	for (int i = 0; i < CGW_MAX_NEST; i++)
+		out[i] = w.out[i];
+	return w.n;
 }
 
 /* The task's storage with its slots up to date, or NULL. */
@@ -514,7 +533,13 @@ static __always_inline void judge(struct cgw_slot *st, __u32 slot,
 		st->ok_windows[kind] = 0;
 		return;
 	}
-	if (++st->ok_windows[kind] < clear_windows)
+	/* A capped cgroup runs and is throttled in turn within each CFS
+	 * period: a max breach clears only after a whole period of good
+	 * windows (clear_windows_max, set by the agent from the period). */
+	if (++st->ok_windows[kind] < (kind == CGW_KIND_MAX &&
+						      st->clear_windows_max ?
+					      st->clear_windows_max :
+					      clear_windows))
 		return;
 	if (!emit(st, slot, kind, CGW_EV_CLEAR, now, run, wait, ctx->elapsed,
 		  share)) {

@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cgwarden actuation policy: weight arithmetic, v1 <-> v2 conversion, caps,
+ * and the relax/hysteresis state machine.  Pure C, integer arithmetic only.
+ *
+ * Products that can leave 64 bits (weight * ppm, ppm * ncpus * period) are
+ * done in unsigned __int128; sums over sibling sets are 128-bit as well.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "policy.h"
+
+typedef unsigned __int128 u128;
+
+#define PPM_ONE 1000000ULL
+#define QUOTA_MIN_US 1000ULL /* the kernel refuses smaller cpu.max quotas */
+#define RELAX_SNAP_DIV 20 /* a weight within orig / 20 (5 %) snaps */
+
+static uint64_t max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+static uint64_t clamp_u64(uint64_t v, uint64_t lo, uint64_t hi)
+{
+	if (v < lo)
+		return lo;
+	return v > hi ? hi : v;
+}
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	uint64_t r;
+
+	return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
+/* --- v1 <-> v2 conversion ---------------------------------------------- */
+
+/*
+ * CGW_WEIGHT_CONV_VERSION 1: the kernel's linear mapping, 1024 shares ==
+ * weight 100, rounded half up (DIV_ROUND_CLOSEST, as the kernel converts
+ * cpu.weight to and from its 1024-based load weight) and clamped to the
+ * target range:
+ *
+ *   weight = clamp((shares * 100 + 512) / 1024, 1, 10000)
+ *   shares = clamp((weight * 1024 + 50) / 100, 2, 262144)
+ *
+ * e.g. 1024 <-> 100, 2 -> 1, 128 -> 13 (12.5 rounds up), 262144 -> 10000
+ * (25600 clamped), 10000 -> 102400, 1 -> 10.  weight * 1024 / 100 is never
+ * exactly x.5, so only the shares -> weight direction ever rounds a tie.
+ * Every weight 1..10000 survives weight -> shares -> weight: the shares
+ * are within 0.5 of weight * 10.24, which maps back within 0.05 of weight.
+ * Inputs at or above the value that maps to the top of the range return
+ * the maximum directly, so the products cannot overflow.
+ */
+#define CONV_SHARES 1024ULL
+#define CONV_WEIGHT 100ULL
+
+uint64_t cgw_shares_to_weight(uint64_t shares)
+{
+	uint64_t w;
+
+	if (shares >= CGW_WEIGHT_MAX * CONV_SHARES / CONV_WEIGHT)
+		return CGW_WEIGHT_MAX;
+	w = (shares * CONV_WEIGHT + CONV_SHARES / 2) / CONV_SHARES;
+	return clamp_u64(w, CGW_WEIGHT_MIN, CGW_WEIGHT_MAX);
+}
+
+uint64_t cgw_weight_to_shares(uint64_t weight)
+{
+	uint64_t s;
+
+	if (weight >= CGW_SHARES_MAX * CONV_WEIGHT / CONV_SHARES)
+		return CGW_SHARES_MAX;
+	s = (weight * CONV_SHARES + CONV_WEIGHT / 2) / CONV_WEIGHT;
+	return clamp_u64(s, CGW_SHARES_MIN, CGW_SHARES_MAX);
+}
+
+/* --- weight raise ------------------------------------------------------- */
+
+bool cgw_sib_active(const struct cgw_sib *s, uint32_t active_ppm)
+{
+	return s->share_ppm >= active_ppm || s->wait_ns > 0;
+}
+
+struct sib_sum {
+	u128 share; /* sum share_ppm of the active siblings */
+	u128 weight; /* sum weight of the active siblings */
+	size_t n; /* number of active siblings */
+};
+
+/* Sums the active siblings; self is never one of them. */
+static void sum_active(const struct cgw_sib *sibs, size_t n, size_t self,
+		       uint32_t active_ppm, struct sib_sum *sum)
+{
+	size_t i;
+
+	memset(sum, 0, sizeof(*sum));
+	for (i = 0; i < n; i++) {
+		if (i == self || !cgw_sib_active(&sibs[i], active_ppm))
+			continue;
+		sum->share += sibs[i].share_ppm;
+		sum->weight += sibs[i].weight;
+		sum->n++;
+	}
+}
+
+/*
+ * need = ceil(W * target / (G - target)), clamped to [wmin, wmax]; needs
+ * G > target.  W * target stays below 2^128 for any sibling set that fits
+ * in memory with weights < 2^64; should it not, the need is treated as
+ * beyond wmax.
+ */
+static uint64_t need_weight(u128 w, u128 g, uint32_t target, uint64_t wmin,
+			    uint64_t wmax, bool *clamped)
+{
+	u128 den = g - target;
+	u128 need;
+
+	if (__builtin_mul_overflow(w, (u128)target, &need))
+		goto clamp;
+	need = need / den + (need % den != 0);
+	if (need > wmax)
+		goto clamp;
+	return need < wmin ? wmin : (uint64_t)need;
+clamp:
+	*clamped = true;
+	return wmax;
+}
+
+/*
+ * Both flags are facts about the set and may be set together.  When there
+ * is no active sibling, raising the weight cannot take anything from
+ * anybody, so the weight stays (even when hopeless is also set).  When the
+ * set is hopeless the needed weight is undefined (infinite): the weight
+ * goes to wmax, but clamped stays false, being reserved for a finite need
+ * beyond wmax.  wmin > wmax is refused with -EINVAL.
+ */
+int cgw_policy_raise(const struct cgw_sib *sibs, size_t n, size_t self,
+		     uint32_t target_ppm, uint32_t active_ppm, uint64_t wmin,
+		     uint64_t wmax, struct cgw_raise *out)
+{
+	struct sib_sum sum;
+	uint64_t need;
+	u128 g;
+
+	if (!sibs || !out || !n || self >= n || !target_ppm ||
+	    target_ppm > PPM_ONE || wmin > wmax)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	sum_active(sibs, n, self, active_ppm, &sum);
+	g = sum.share + sibs[self].share_ppm;
+	out->no_competition = !sum.n;
+	out->hopeless = g <= target_ppm;
+	if (out->no_competition)
+		need = wmin;
+	else if (out->hopeless)
+		need = wmax;
+	else
+		need = need_weight(sum.weight, g, target_ppm, wmin, wmax,
+				   &out->clamped);
+	out->weight = max_u64(sibs[self].weight, need);
+	return 0;
+}
+
+/* --- caps --------------------------------------------------------------- */
+
+uint64_t cgw_quota_us(uint32_t share_ppm, unsigned int ncpus,
+		      uint64_t period_us)
+{
+	/* (2^32 - 1)^2 * (2^64 - 1) < 2^128: the product cannot overflow */
+	u128 q = (u128)share_ppm * ncpus * period_us / PPM_ONE;
+
+	if (q > UINT64_MAX)
+		return UINT64_MAX;
+	return max_u64((uint64_t)q, QUOTA_MIN_US);
+}
+
+/*
+ * Part of @budget for one competitor, in proportion to its share of @total
+ * (the active competitors' shares), rounded down.  0: no cap, because the
+ * competitor is inactive or does not use more than its part.  A capped
+ * competitor gets at least 1 ppm (0 would read as "no cap").
+ */
+static uint32_t cap_part(const struct cgw_sib *c, uint32_t active_ppm,
+			 uint64_t budget, u128 total)
+{
+	uint64_t part;
+
+	if (!cgw_sib_active(c, active_ppm) || !total)
+		return 0;
+	part = (uint64_t)((u128)budget * c->share_ppm / total);
+	if (c->share_ppm <= part)
+		return 0;
+	return part ? (uint32_t)part : 1;
+}
+
+/* Index of the largest cap, the first one on ties. */
+static size_t largest_cap(const uint32_t *cap_ppm, size_t n)
+{
+	size_t i, best = 0;
+
+	for (i = 1; i < n; i++)
+		if (cap_ppm[i] > cap_ppm[best])
+			best = i;
+	return best;
+}
+
+/*
+ * Parts are rounded down, so they sum to at most @budget; only the 1 ppm
+ * floor can push the sum over.  It is paid for by the largest caps, one
+ * ppm at a time.  With sum > budget >= ncap some cap is >= 2, so no cap
+ * drops to 0.
+ */
+static void fit_budget(uint32_t *cap_ppm, size_t n, uint64_t sum,
+		       uint64_t budget)
+{
+	for (; sum > budget; sum--)
+		cap_ppm[largest_cap(cap_ppm, n)]--;
+}
+
+/*
+ * "Already below its part" is read as "not above it": a competitor at
+ * exactly its part leaves the target free as it is, so it is not capped.
+ * With S the active competitors' total share this means: nothing is
+ * capped when S <= 1e6 - target, every active competitor with a non-zero
+ * share is when S > 1e6 - target.  The caps always sum to at most
+ * 1e6 - target; when that leaves less than 1 ppm per competitor to cap
+ * (e.g. target 1e6) the caps cannot be expressed: -EINVAL, cap_ppm all 0.
+ * n == 0 caps nothing and returns 0.
+ */
+int cgw_policy_caps(const struct cgw_sib *comp, size_t n, uint32_t target_ppm,
+		    uint32_t active_ppm, uint32_t *cap_ppm)
+{
+	uint64_t budget, sum = 0, ncap = 0;
+	u128 total = 0;
+	size_t i;
+
+	if ((n && (!comp || !cap_ppm)) || !target_ppm || target_ppm > PPM_ONE)
+		return -EINVAL;
+	budget = PPM_ONE - target_ppm;
+	for (i = 0; i < n; i++)
+		if (cgw_sib_active(&comp[i], active_ppm))
+			total += comp[i].share_ppm;
+	for (i = 0; i < n; i++) {
+		cap_ppm[i] = cap_part(&comp[i], active_ppm, budget, total);
+		sum += cap_ppm[i];
+		ncap += cap_ppm[i] != 0;
+	}
+	if (ncap > budget) {
+		memset(cap_ppm, 0, n * sizeof(*cap_ppm));
+		return -EINVAL;
+	}
+	fit_budget(cap_ppm, n, sum, budget);
+	return (int)ncap;
+}
+
+/* --- relax state machine ------------------------------------------------ */
+
+void cgw_relax_breach(struct cgw_relax *r)
+{
+	r->state = CGW_RELAX_ACTIVE;
+}
+
+/* Only ACTIVE moves (to HOLD): a clear in HOLD does not restart the hold. */
+void cgw_relax_clear(struct cgw_relax *r, uint64_t now_ns)
+{
+	if (r->state != CGW_RELAX_ACTIVE)
+		return;
+	r->state = CGW_RELAX_HOLD;
+	r->hold_start_ns = now_ns;
+}
+
+/* A clock that went backwards (now < last write) does not allow a write. */
+bool cgw_relax_may_write(const struct cgw_relax *r, uint64_t now_ns,
+			 uint64_t cooldown_ns)
+{
+	if (!r->last_write_ns)
+		return true;
+	return now_ns >= r->last_write_ns &&
+	       now_ns - r->last_write_ns >= cooldown_ns;
+}
+
+/* Earliest time cgw_relax_may_write() allows a write (0: any time). */
+static uint64_t write_ok_at(const struct cgw_relax *r, uint64_t cooldown_ns)
+{
+	if (!r->last_write_ns)
+		return 0;
+	return sat_add(r->last_write_ns, cooldown_ns);
+}
+
+/*
+ * *next_ns: in HOLD the earliest time a step can be due, i.e. the end of
+ * the hold or, should the cooldown of the last write outlast it, the end
+ * of that cooldown; in RELAX the end of the cooldown; 0 in IDLE and
+ * ACTIVE.  When a step is due now it is the time the following step can
+ * be due once this one is written now (now + cooldown): what the caller
+ * gets by asking again after cgw_relax_wrote(), and a caller that cannot
+ * write now (another value of the cgroup is in its cooldown) sleeps
+ * instead of spinning on a timer armed at now.  next_ns may be NULL.
+ */
+bool cgw_relax_due(struct cgw_relax *r, uint64_t now_ns, uint64_t hold_ns,
+		   uint64_t cooldown_ns, uint64_t *next_ns)
+{
+	uint64_t hold_end, next = 0;
+	bool due = false;
+
+	switch (r->state) {
+	case CGW_RELAX_HOLD:
+		hold_end = sat_add(r->hold_start_ns, hold_ns);
+		if (now_ns < hold_end) {
+			next = max_u64(hold_end, write_ok_at(r, cooldown_ns));
+			break;
+		}
+		r->state = CGW_RELAX_RELAX;
+		/* fall through */
+	case CGW_RELAX_RELAX:
+		due = cgw_relax_may_write(r, now_ns, cooldown_ns);
+		next = due ? sat_add(now_ns, cooldown_ns) :
+			     write_ok_at(r, cooldown_ns);
+		break;
+	default:
+		break;
+	}
+	if (next_ns)
+		*next_ns = next;
+	return due;
+}
+
+/*
+ * last_write_ns == 0 means "never written", so a write at time 0 is
+ * recorded as 1 ns: the cooldown must not forget it.
+ */
+void cgw_relax_wrote(struct cgw_relax *r, uint64_t now_ns, bool at_original)
+{
+	r->last_write_ns = now_ns ? now_ns : 1;
+	if (at_original)
+		r->state = CGW_RELAX_IDLE;
+}
+
+/* --- relax steps -------------------------------------------------------- */
+
+/*
+ * Halfway from @cur toward @orig, the step rounded down (so the value
+ * rounds toward @cur and never overshoots), in both directions.  Snaps to
+ * @orig when the step would be < 1 (|cur - orig| <= 1) or when the new
+ * value is within 5 % of @orig (|new - orig| * 20 <= orig).  The distance
+ * to @orig goes from d to ceil(d / 2) each step, so at most
+ * ceil(log2(|cur - orig|)) + 1 steps are needed.
+ */
+uint64_t cgw_relax_weight(uint64_t cur, uint64_t orig)
+{
+	uint64_t dist = cur > orig ? cur - orig : orig - cur;
+	uint64_t step = dist / 2;
+
+	if (!step)
+		return orig;
+	if ((u128)(dist - step) * RELAX_SNAP_DIV <= orig)
+		return orig;
+	return cur > orig ? cur - step : cur + step;
+}
+
+/*
+ * Doubles @cur (at least to the 1000 us kernel minimum, so that a zero
+ * quota still converges).  A quota only ever grows back: cur >= orig
+ * returns orig.  With @orig unlimited, a quota >= ncpus * period no longer
+ * limits anything and snaps to CGW_QUOTA_MAX.
+ */
+uint64_t cgw_relax_quota(uint64_t cur, uint64_t orig, unsigned int ncpus,
+			 uint64_t period_us)
+{
+	uint64_t next;
+
+	if (cur >= orig)
+		return orig;
+	next = cur > UINT64_MAX / 2 ? UINT64_MAX : cur * 2;
+	next = max_u64(next, QUOTA_MIN_US);
+	if (next >= orig)
+		return orig;
+	if (orig == CGW_QUOTA_MAX && (u128)next >= (u128)ncpus * period_us)
+		return orig;
+	return next;
+}
