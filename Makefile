@@ -93,12 +93,12 @@ $(OUTPUT)/user/%.o: user/%.c user/*.h user/core/*.h bpf/cgwarden.h $(SKELS) | $(
 
 $(OUTPUT)/cgwarden: $(AGENT_OBJS) $(CORE_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ $(LIBBPF_LIBS) $(INIH_LIBS) -lm -o $@
+	$(Q)$(CC) $(LDFLAGS) $^ $(LIBBPF_LIBS) $(INIH_LIBS) -lz -lm -o $@
 
 # --- tests ---------------------------------------------------------------
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(CORE_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CPPFLAGS) -Iuser/core $(CFLAGS) $^ $(INIH_LIBS) -lcmocka -lm -o $@
+	$(Q)$(CC) $(CPPFLAGS) -Iuser/core $(CFLAGS) $^ $(INIH_LIBS) -lcmocka -lz -lm -o $@
 
 $(OUTPUT)/tests/lib/%.o: tests/integration/%.c tests/integration/*.h $(SKELS) | $(OUTPUT)/tests/lib
 	$(call msg,CC,$@)
@@ -106,7 +106,7 @@ $(OUTPUT)/tests/lib/%.o: tests/integration/%.c tests/integration/*.h $(SKELS) | 
 
 $(OUTPUT)/tests/test_%: tests/integration/test_%.c $(INTEG_LIB_OBJS) $(AGENT_LIB_OBJS) $(CORE_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CPPFLAGS) -Iuser/core -Itests/integration $(CFLAGS) $(LDFLAGS) $^ $(LIBBPF_LIBS) $(INIH_LIBS) -lcmocka -lpthread -lm -o $@
+	$(Q)$(CC) $(CPPFLAGS) -Iuser/core -Itests/integration $(CFLAGS) $(LDFLAGS) $^ $(LIBBPF_LIBS) $(INIH_LIBS) -lcmocka -lpthread -lz -lm -o $@
 
 $(OUTPUT)/tests/%: tests/helpers/%.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)

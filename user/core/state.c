@@ -1,0 +1,687 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The state file: the original value of every cgroup file the agent has
+ * changed, so that `cgwarden --restore` can put them back after a crash.
+ *
+ * Text, one record per line, fields separated by a single TAB:
+ *
+ *	cgwarden-state	1
+ *	root	<root path>
+ *	mode	<mode>
+ *	entry	<path>	<file>	<value>		(zero or more)
+ *	end	<n entries>	<crc32>
+ *
+ * <crc32> is zlib's crc32() of every byte before the "end" line, as eight
+ * lowercase hex digits.  Every line, the last included, ends with '\n', so
+ * a file cut at any byte offset lacks either its end record or a newline.
+ * Fields must not contain TAB, newline or NUL; an entry's path (the root
+ * cgroup is "") and value may be empty, nothing else may.
+ *
+ * Reading is strict: whatever does not match the format exactly is refused
+ * as a whole, since restoring half of a damaged file could leave cgroups in
+ * a state nobody asked for.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "state.h"
+
+#define MAGIC "cgwarden-state"
+#define VERSION "1"
+#define MAX_FIELDS 4 /* "entry" path file value */
+/* Longest valid line: "entry" TAB path TAB file TAB value '\n'. */
+#define LINE_MAX_LEN                                                     \
+	(sizeof("entry") + sizeof(((struct cgw_state_entry *)0)->path) + \
+	 sizeof(((struct cgw_state_entry *)0)->file) +                   \
+	 sizeof(((struct cgw_state_entry *)0)->value))
+/* "end" TAB up to 20 digits TAB 8 hex digits '\n' */
+#define END_MAX_LEN (sizeof("end\t\t\n") + 20 + 8)
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+void cgw_state_free(struct cgw_state *st)
+{
+	free(st->e);
+	st->e = NULL;
+	st->n = 0;
+}
+
+/* --- reading ------------------------------------------------------------ */
+
+struct reader {
+	FILE *f;
+	const char *name;
+	unsigned long lineno;
+	char *err;
+	size_t errlen;
+};
+
+static int bad(struct reader *r, bool with_line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* "FILE:LINE: what" (or "FILE: what"); always -EBADMSG. */
+static int bad(struct reader *r, bool with_line, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (with_line)
+		seterr(r->err, r->errlen, "%s:%lu: %s", r->name, r->lineno,
+		       msg);
+	else
+		seterr(r->err, r->errlen, "%s: %s", r->name, msg);
+	return -EBADMSG;
+}
+
+enum line_status {
+	LINE_OK, /* a whole line, '\n' included */
+	LINE_EOF, /* end of file, nothing read */
+	LINE_PARTIAL, /* end of file before '\n' */
+	LINE_TOO_LONG,
+	LINE_ERROR, /* read error, errno set */
+};
+
+static enum line_status read_line(FILE *f, char *buf, size_t cap, size_t *len)
+{
+	size_t n = 0;
+	int c;
+
+	while ((c = getc(f)) != EOF) {
+		if (n == cap)
+			return LINE_TOO_LONG;
+		buf[n++] = (char)c;
+		if (c == '\n') {
+			*len = n;
+			return LINE_OK;
+		}
+	}
+	if (ferror(f))
+		return LINE_ERROR;
+	*len = n;
+	return n ? LINE_PARTIAL : LINE_EOF;
+}
+
+/* Splits @line (no '\n') at TABs in place; returns the field count. */
+static size_t split(char *line, char **fields, size_t max)
+{
+	size_t n = 0;
+	char *p = line;
+
+	for (;;) {
+		char *tab = strchr(p, '\t');
+
+		if (n < max)
+			fields[n] = p;
+		n++;
+		if (!tab)
+			return n;
+		*tab = '\0';
+		p = tab + 1;
+	}
+}
+
+/* @s for a message: at most 32 characters, unprintable ones as '?'. */
+static const char *shown(const char *s, char *buf, size_t size)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i < size - 1 && i < 32; i++)
+		buf[i] = isprint((unsigned char)s[i]) ? s[i] : '?';
+	buf[i] = '\0';
+	return buf;
+}
+
+static int take(struct reader *r, char *dst, size_t size, const char *src,
+		const char *what, bool may_be_empty)
+{
+	size_t len = strlen(src);
+
+	if (len >= size)
+		return bad(r, true, "%s too long (%zu bytes, at most %zu)",
+			   what, len, size - 1);
+	if (!len && !may_be_empty)
+		return bad(r, true, "empty %s", what);
+	memcpy(dst, src, len + 1);
+	return 0;
+}
+
+static bool is_count(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (!len || len > 20 || (s[0] == '0' && len > 1))
+		return false;
+	return strspn(s, "0123456789") == len;
+}
+
+static bool is_crc(const char *s)
+{
+	return strlen(s) == 8 && strspn(s, "0123456789abcdef") == 8;
+}
+
+static int add_entry(struct reader *r, struct cgw_state *st, size_t *cap,
+		     char **fields)
+{
+	struct cgw_state_entry *e;
+	int ret;
+
+	if (st->n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+
+		if (ncap > SIZE_MAX / sizeof(*e)) {
+			seterr(r->err, r->errlen, "%s: too many entries",
+			       r->name);
+			return -ENOMEM;
+		}
+		e = realloc(st->e, ncap * sizeof(*e));
+		if (!e) {
+			seterr(r->err, r->errlen, "%s: out of memory", r->name);
+			return -ENOMEM;
+		}
+		st->e = e;
+		*cap = ncap;
+	}
+	e = &st->e[st->n];
+	ret = take(r, e->path, sizeof(e->path), fields[1], "path", true);
+	if (!ret)
+		ret = take(r, e->file, sizeof(e->file), fields[2], "file name",
+			   false);
+	if (!ret)
+		ret = take(r, e->value, sizeof(e->value), fields[3], "value",
+			   true);
+	if (!ret)
+		st->n++;
+	return ret;
+}
+
+enum rstate { R_HEADER, R_ROOT, R_MODE, R_ENTRIES, R_DONE };
+enum rtype { T_HEADER, T_ROOT, T_MODE, T_ENTRY, T_END };
+
+static const struct {
+	const char *name;
+	enum rstate where; /* the only place it may appear */
+	size_t nfields;
+} records[] = {
+	[T_HEADER] = { MAGIC, R_HEADER, 2 },
+	[T_ROOT] = { "root", R_ROOT, 2 },
+	[T_MODE] = { "mode", R_MODE, 2 },
+	[T_ENTRY] = { "entry", R_ENTRIES, 4 },
+	[T_END] = { "end", R_ENTRIES, 3 },
+};
+
+static const char *const expected[] = {
+	[R_HEADER] = "the '" MAGIC "' header",
+	[R_ROOT] = "'root'",
+	[R_MODE] = "'mode'",
+	[R_ENTRIES] = "'entry' or 'end'",
+	[R_DONE] = "nothing",
+};
+
+static int check_end(struct reader *r, const struct cgw_state *st,
+		     char **fields, uLong crc)
+{
+	char want[24];
+
+	if (!is_count(fields[1]))
+		return bad(r, true, "bad entry count '%.24s'", fields[1]);
+	snprintf(want, sizeof(want), "%zu", st->n);
+	if (strcmp(fields[1], want))
+		return bad(
+			r, true,
+			"entry count mismatch: 'end' says %s, the file has %zu entries",
+			fields[1], st->n);
+	if (!is_crc(fields[2]))
+		return bad(
+			r, true,
+			"bad checksum field '%.24s' (want 8 lowercase hex digits)",
+			fields[2]);
+	snprintf(want, sizeof(want), "%08lx", (unsigned long)crc);
+	if (strcmp(fields[2], want))
+		return bad(
+			r, true,
+			"checksum mismatch: 'end' says %s, the contents give %s",
+			fields[2], want);
+	return 0;
+}
+
+/* One line, '\n' replaced by NUL; @body_crc covers the lines before it. */
+static int parse_line(struct reader *r, struct cgw_state *st, size_t *cap,
+		      enum rstate *rs, char *line, uLong body_crc)
+{
+	char *fields[MAX_FIELDS], sbuf[40];
+	size_t nf = split(line, fields, MAX_FIELDS);
+	enum rtype t;
+	int ret = 0;
+
+	if (*rs == R_HEADER && strcmp(fields[0], MAGIC))
+		return bad(r, true,
+			   "not a cgwarden state file (no '" MAGIC "' header)");
+	for (t = T_HEADER; t <= T_END; t++)
+		if (!strcmp(fields[0], records[t].name))
+			break;
+	if (t > T_END)
+		return bad(r, true, "unknown record type '%s'",
+			   shown(fields[0], sbuf, sizeof(sbuf)));
+	if (records[t].where != *rs)
+		return bad(r, true, "unexpected '%s' record, expected %s",
+			   records[t].name, expected[*rs]);
+	if (nf != records[t].nfields)
+		return bad(r, true, "'%s' record with %zu fields, want %zu",
+			   records[t].name, nf, records[t].nfields);
+
+	switch (t) {
+	case T_HEADER:
+		if (strcmp(fields[1], VERSION))
+			return bad(r, true, "unsupported version '%s', want %s",
+				   shown(fields[1], sbuf, sizeof(sbuf)),
+				   VERSION);
+		break;
+	case T_ROOT:
+		ret = take(r, st->root, sizeof(st->root), fields[1], "root",
+			   false);
+		break;
+	case T_MODE:
+		ret = take(r, st->mode, sizeof(st->mode), fields[1], "mode",
+			   false);
+		break;
+	case T_ENTRY:
+		return add_entry(r, st, cap, fields);
+	case T_END:
+		ret = check_end(r, st, fields, body_crc);
+		break;
+	}
+	if (!ret)
+		(*rs)++;
+	return ret;
+}
+
+static int parse(struct reader *r, struct cgw_state *st)
+{
+	char line[LINE_MAX_LEN];
+	enum rstate rs = R_HEADER;
+	uLong crc = crc32(0L, Z_NULL, 0), body_crc;
+	size_t len, cap = 0;
+	int ret;
+
+	for (;;) {
+		enum line_status ls = read_line(r->f, line, sizeof(line), &len);
+
+		if (ls == LINE_ERROR) {
+			ret = errno ? -errno : -EIO;
+			seterr(r->err, r->errlen, "%s: %s", r->name,
+			       strerror(-ret));
+			return ret;
+		}
+		if (ls == LINE_EOF) {
+			if (rs == R_DONE)
+				return 0;
+			if (!r->lineno)
+				return bad(r, false, "empty file");
+			return bad(r, false,
+				   "no 'end' record (truncated file?)");
+		}
+		r->lineno++;
+		if (rs == R_DONE)
+			return bad(r, true, "data after the 'end' record");
+		if (ls == LINE_PARTIAL)
+			return bad(
+				r, true,
+				"last line does not end with a newline (truncated file?)");
+		if (ls == LINE_TOO_LONG)
+			return bad(r, true, "line longer than %zu bytes",
+				   sizeof(line));
+		if (memchr(line, '\0', len))
+			return bad(r, true, "NUL byte in line");
+		body_crc = crc;
+		crc = crc32(crc, (const Bytef *)line, (uInt)len);
+		line[len - 1] = '\0';
+		ret = parse_line(r, st, &cap, &rs, line, body_crc);
+		if (ret)
+			return ret;
+	}
+}
+
+int cgw_state_read(const char *file, struct cgw_state *st, char *err,
+		   size_t errlen)
+{
+	struct reader r = {
+		.name = file,
+		.err = err,
+		.errlen = errlen,
+	};
+	int ret;
+
+	memset(st, 0, sizeof(*st));
+	r.f = fopen(file, "re");
+	if (!r.f) {
+		ret = -errno;
+		seterr(err, errlen, "%s: %s", file, strerror(errno));
+		return ret;
+	}
+	errno = 0;
+	ret = parse(&r, st);
+	fclose(r.f);
+	if (ret) {
+		cgw_state_free(st);
+		memset(st, 0, sizeof(*st));
+	}
+	return ret;
+}
+
+/* --- writing ------------------------------------------------------------ */
+
+/* Why @s (a field of @size bytes) cannot be written, or NULL. */
+static const char *field_problem(const char *s, size_t size, bool may_be_empty)
+{
+	size_t len = strnlen(s, size);
+
+	if (len == size)
+		return "is too long (no NUL within its field)";
+	if (!len && !may_be_empty)
+		return "is empty";
+	if (memchr(s, '\t', len))
+		return "contains a TAB";
+	if (memchr(s, '\n', len))
+		return "contains a newline";
+	return NULL;
+}
+
+static int check_state(const char *file, const struct cgw_state *st, char *err,
+		       size_t errlen)
+{
+	const char *why;
+	size_t i;
+
+	why = field_problem(st->root, sizeof(st->root), false);
+	if (why) {
+		seterr(err, errlen, "%s: root %s", file, why);
+		return -EINVAL;
+	}
+	why = field_problem(st->mode, sizeof(st->mode), false);
+	if (why) {
+		seterr(err, errlen, "%s: mode %s", file, why);
+		return -EINVAL;
+	}
+	if (!st->e) {
+		seterr(err, errlen, "%s: %zu entries but no array", file,
+		       st->n);
+		return -EINVAL;
+	}
+	for (i = 0; i < st->n; i++) {
+		const struct cgw_state_entry *e = &st->e[i];
+		const char *what = "path";
+
+		why = field_problem(e->path, sizeof(e->path), true);
+		if (!why) {
+			what = "file name";
+			why = field_problem(e->file, sizeof(e->file), false);
+		}
+		if (!why) {
+			what = "value";
+			why = field_problem(e->value, sizeof(e->value), true);
+		}
+		if (why) {
+			seterr(err, errlen, "%s: entry %zu of %zu: %s %s", file,
+			       i + 1, st->n, what, why);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* The whole file in a malloc'ed buffer; the fields were checked. */
+static char *format_state(const struct cgw_state *st, size_t *lenp)
+{
+	size_t i, len;
+	char *buf, *p;
+	uLong crc;
+
+	/* every line is at most LINE_MAX_LEN bytes long */
+	if (st->n > SIZE_MAX / LINE_MAX_LEN - 4)
+		return NULL;
+	len = (st->n + 3) * LINE_MAX_LEN + END_MAX_LEN;
+	buf = malloc(len);
+	if (!buf)
+		return NULL;
+	p = buf;
+	p += sprintf(p, "%s\t%s\n", MAGIC, VERSION);
+	p += sprintf(p, "root\t%s\n", st->root);
+	p += sprintf(p, "mode\t%s\n", st->mode);
+	for (i = 0; i < st->n; i++)
+		p += sprintf(p, "entry\t%s\t%s\t%s\n", st->e[i].path,
+			     st->e[i].file, st->e[i].value);
+	crc = crc32_z(crc32(0L, Z_NULL, 0), (const Bytef *)buf,
+		      (z_size_t)(p - buf));
+	p += sprintf(p, "end\t%zu\t%08lx\n", st->n, (unsigned long)crc);
+	*lenp = (size_t)(p - buf);
+	return buf;
+}
+
+/* The directory @file is in: "." or "/" when that is what it is. */
+static int parent_dir(const char *file, char *dir, size_t size)
+{
+	char *slash;
+
+	if (snprintf(dir, size, "%s", file) >= (int)size)
+		return -ENAMETOOLONG;
+	slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, size, ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	return 0;
+}
+
+static int fsync_dir(const char *dir)
+{
+	int fd, ret = 0;
+
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd))
+		ret = -errno;
+	if (close(fd) && !ret)
+		ret = -errno;
+	return ret;
+}
+
+/* mkdir -p @dir with mode 0700; each new directory is fsync'ed into its
+ * parent so that it survives a crash together with the file. */
+static int mkdir_p(char *dir, const char *file, char *err, size_t errlen)
+{
+	struct stat sb;
+	char *p, *slash;
+	int ret;
+
+	if (!stat(dir, &sb) && S_ISDIR(sb.st_mode))
+		return 0;
+	for (p = dir + 1;; p++) {
+		if (*p && *p != '/')
+			continue;
+		if (p[-1] != '/') {
+			char c = *p;
+
+			*p = '\0';
+			if (!mkdir(dir, 0700)) {
+				slash = strrchr(dir, '/');
+				if (!slash) {
+					ret = fsync_dir(".");
+				} else if (slash == dir) {
+					ret = fsync_dir("/");
+				} else {
+					*slash = '\0';
+					ret = fsync_dir(dir);
+					*slash = '/';
+				}
+			} else {
+				ret = errno == EEXIST ? 0 : -errno;
+			}
+			if (ret) {
+				seterr(err, errlen,
+				       "%s: cannot create directory %s: %s",
+				       file, dir, strerror(-ret));
+				*p = c;
+				return ret;
+			}
+			*p = c;
+		}
+		if (!*p)
+			return 0;
+	}
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (!n)
+			return -EIO;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int write_file(const char *file, const char *buf, size_t len, char *err,
+		      size_t errlen)
+{
+	char dir[PATH_MAX], tmp[PATH_MAX];
+	const char *step;
+	int fd, ret;
+
+	if (parent_dir(file, dir, sizeof(dir)) ||
+	    snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", file, (long)getpid()) >=
+		    (int)sizeof(tmp)) {
+		seterr(err, errlen, "state file name too long (%zu bytes)",
+		       strlen(file));
+		return -ENAMETOOLONG;
+	}
+	ret = mkdir_p(dir, file, err, errlen);
+	if (ret)
+		return ret;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST) {
+		/*
+		 * Our own pid's name: left by an earlier process with this
+		 * pid that died mid-write (a container's pid 1 always has
+		 * the same pid).  Nobody else owns it.
+		 */
+		if (!unlink(tmp) || errno == ENOENT)
+			fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+				  0600);
+	}
+	if (fd < 0) {
+		ret = -errno;
+		seterr(err, errlen, "%s: %s", tmp, strerror(errno));
+		return ret;
+	}
+	step = "write";
+	ret = write_all(fd, buf, len);
+	if (!ret) {
+		step = "fsync";
+		if (fsync(fd))
+			ret = -errno;
+	}
+	/* Linux releases the fd even when close() fails */
+	if (close(fd) && !ret) {
+		step = "close";
+		ret = -errno;
+	}
+	if (!ret) {
+		step = "rename";
+		if (rename(tmp, file))
+			ret = -errno;
+	}
+	if (ret) {
+		seterr(err, errlen, "%s: %s: %s", tmp, step, strerror(-ret));
+		unlink(tmp);
+		return ret;
+	}
+	/*
+	 * The new file is in place; without this the rename may not survive
+	 * a crash.  Report the failure: the caller must not count on the
+	 * state being durable.
+	 */
+	ret = fsync_dir(dir);
+	if (ret)
+		seterr(err, errlen, "%s: fsync of directory %s: %s", file, dir,
+		       strerror(-ret));
+	return ret;
+}
+
+int cgw_state_write(const char *file, const struct cgw_state *st, char *err,
+		    size_t errlen)
+{
+	char dir[PATH_MAX];
+	size_t len;
+	char *buf;
+	int ret;
+
+	if (!file || !file[0]) {
+		seterr(err, errlen, "state file: empty name");
+		return -EINVAL;
+	}
+	if (!st->n) {
+		if (unlink(file) && errno != ENOENT) {
+			ret = -errno;
+			seterr(err, errlen, "%s: %s", file, strerror(errno));
+			return ret;
+		}
+		/* make the removal durable too; no directory is fine */
+		if (parent_dir(file, dir, sizeof(dir)))
+			return 0; /* unlink() would have said ENAMETOOLONG */
+		ret = fsync_dir(dir);
+		if (ret && ret != -ENOENT) {
+			seterr(err, errlen, "%s: fsync of directory %s: %s",
+			       file, dir, strerror(-ret));
+			return ret;
+		}
+		return 0;
+	}
+	ret = check_state(file, st, err, errlen);
+	if (ret)
+		return ret;
+	buf = format_state(st, &len);
+	if (!buf) {
+		seterr(err, errlen, "%s: out of memory", file);
+		return -ENOMEM;
+	}
+	ret = write_file(file, buf, len, err, errlen);
+	free(buf);
+	return ret;
+}
