@@ -11,12 +11,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
 
+#include "actuate.h"
 #include "cgroupfs.h"
 #include "config.h"
+#include "json.h"
+#include "state.h"
 #include "units.h"
 #include "warden.h"
 
@@ -37,12 +43,18 @@ struct agent {
 	int dry_run;
 	int check;
 	int trace_windows;
+	int restore;
+	int rt_priority;
+	const char *state_file;
 	struct cgw_config *cfg;
 	struct cgw_hier hier;
 	struct warden w;
 	struct group *groups;
 	size_t ngroups;
 	struct ring_buffer *rb;
+	struct act_ctx act;
+	int act_ready;
+	int epfd, tfd;
 };
 
 static volatile sig_atomic_t exiting;
@@ -58,6 +70,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: cgwarden -c FILE [-v] [--json] [--dry-run] [--cgroup-root DIR]\n"
 		"       cgwarden --check -c FILE [--cgroup-root DIR]\n"
+		"       cgwarden --restore [--state-file FILE]\n"
 		"\n"
 		"Keeps CPU share promises made to cgroups: accounts CPU time per cgroup\n"
 		"in the kernel (sched_switch), evaluates min_share/max_share over short\n"
@@ -66,7 +79,13 @@ static void usage(FILE *f)
 		"  -c, --config FILE      configuration (INI), see cgwarden(8)\n"
 		"      --check            validate the configuration and exit\n"
 		"      --json             one JSON object per event on stdout\n"
-		"      --dry-run          act on nothing, only report\n"
+		"      --dry-run          log every action it would take, write nothing\n"
+		"      --state-file FILE  originals of changed values, for --restore\n"
+		"                         (default " CGW_STATE_DEFAULT ")\n"
+		"      --restore          put back what a crashed agent changed, exit\n"
+		"      --rt-priority N    run at SCHED_FIFO priority N (1-99), memory\n"
+		"                         locked: reacts in microseconds even when the\n"
+		"                         CPUs it protects are saturated\n"
 		"      --cgroup-root DIR  cgroup directory holding the cpu controller\n"
 		"                         (default: detected from /proc/self/mountinfo)\n"
 		"      --trace-windows    diagnostics: report every window of every cgroup\n"
@@ -78,7 +97,8 @@ static void usage(FILE *f)
 
 static int parse_args(struct agent *a, int argc, char **argv)
 {
-	enum { OPT_CHECK = 256, OPT_JSON, OPT_DRY, OPT_ROOT, OPT_TRACE };
+	enum { OPT_CHECK = 256, OPT_JSON, OPT_DRY, OPT_ROOT, OPT_TRACE,
+	       OPT_RESTORE, OPT_STATE, OPT_RT };
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check", no_argument, NULL, OPT_CHECK },
@@ -86,6 +106,9 @@ static int parse_args(struct agent *a, int argc, char **argv)
 		{ "dry-run", no_argument, NULL, OPT_DRY },
 		{ "cgroup-root", required_argument, NULL, OPT_ROOT },
 		{ "trace-windows", no_argument, NULL, OPT_TRACE },
+		{ "restore", no_argument, NULL, OPT_RESTORE },
+		{ "state-file", required_argument, NULL, OPT_STATE },
+		{ "rt-priority", required_argument, NULL, OPT_RT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -113,6 +136,25 @@ static int parse_args(struct agent *a, int argc, char **argv)
 		case OPT_TRACE:
 			a->trace_windows = 1;
 			break;
+		case OPT_RESTORE:
+			a->restore = 1;
+			break;
+		case OPT_STATE:
+			a->state_file = optarg;
+			break;
+		case OPT_RT: {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || v < 1 || v > 99) {
+				fprintf(stderr,
+					"cgwarden: --rt-priority: '%s' is not 1..99\n",
+					optarg);
+				return -EINVAL;
+			}
+			a->rt_priority = (int)v;
+			break;
+		}
 		case 'v':
 			a->verbose = 1;
 			break;
@@ -133,6 +175,8 @@ static int parse_args(struct agent *a, int argc, char **argv)
 		usage(stderr);
 		return -EINVAL;
 	}
+	if (a->restore)
+		return 0;
 	if (!a->config_path) {
 		fprintf(stderr, "cgwarden: no configuration given (-c FILE)\n");
 		usage(stderr);
@@ -200,11 +244,15 @@ static void print_event(struct agent *a, const struct group *g,
 		e->limit_ppm / 10000, e->limit_ppm / 100 % 100, wait, win);
 	if (!a->json)
 		return;
-	printf("{\"type\":\"%s\",\"name\":\"%s\",\"path\":\"%s\",\"kind\":\"%s\","
+	printf("{\"type\":\"%s\",\"name\":", type);
+	cgw_json_str(stdout, g->cfg->name);
+	printf(",\"path\":");
+	cgw_json_str(stdout, g->cfg->path);
+	printf(",\"kind\":\"%s\","
 	       "\"share_ppm\":%u,\"limit_ppm\":%u,\"run_ns\":%llu,"
 	       "\"wait_ns\":%llu,\"window_ns\":%llu,\"nr_cpus\":%u,"
 	       "\"repeat\":%s,\"t_event_ns\":%llu}\n",
-	       type, g->cfg->name, g->cfg->path, kind_name(e->kind),
+	       kind_name(e->kind),
 	       e->share_ppm, e->limit_ppm, (unsigned long long)e->run_ns,
 	       (unsigned long long)e->wait_ns,
 	       (unsigned long long)e->window_ns, e->nr_cpus,
@@ -224,6 +272,9 @@ static int handle_event(void *ctx, void *data, size_t len)
 	g = group_by_slot(a, e->slot);
 	if (!g || check_gone(a, g))
 		return 0;
+	/* act first: the write is what the breach waits for */
+	if (e->type != CGW_EV_WINDOW)
+		act_on_event(&a->act, (int)(g - a->groups), e);
 	print_event(a, g, e);
 	return 0;
 }
@@ -298,6 +349,18 @@ static int resolve_groups(struct agent *a)
 	return 0;
 }
 
+/* Good windows to clear a max breach: a whole CFS period of the cgroup,
+ * during which a cap lets it run and then throttles it. */
+static uint32_t clear_max(struct agent *a, const struct group *g)
+{
+	uint64_t period_ns = act_cfs_period_us(&a->hier, g->cfg->path) * 1000;
+	uint64_t n = (period_ns + a->cfg->window_ns - 1) / a->cfg->window_ns;
+
+	return (uint32_t)(n + 1 > a->cfg->clear_windows ?
+				  n + 1 :
+				  a->cfg->clear_windows);
+}
+
 static int start(struct agent *a)
 {
 	struct warden_opts o = {
@@ -318,11 +381,18 @@ static int start(struct agent *a)
 		fprintf(stderr, "cgwarden: %s\n", err);
 		return ret;
 	}
+	ret = act_init(&a->act, &a->hier, a->cfg, &a->w, a->state_file,
+		       a->dry_run, a->json);
+	if (ret)
+		return ret;
+	a->act_ready = 1;
 	for (size_t i = 0; i < a->ngroups; i++) {
 		struct group *g = &a->groups[i];
 
 		ret = warden_watch(&a->w, g->cgid, g->level, g->cfg->min_ppm,
-				   g->cfg->max_ppm, &g->slot);
+				   g->cfg->max_ppm, clear_max(a, g), &g->slot);
+		if (!ret)
+			ret = act_add_group(&a->act, (int)i, g->cgid, g->slot);
 		if (ret) {
 			fprintf(stderr, "cgwarden: [%s] %s: cannot watch: %s\n",
 				g->cfg->name, g->cfg->path, strerror(-ret));
@@ -343,8 +413,8 @@ static int start(struct agent *a)
 		return ret;
 	}
 	fprintf(stderr,
-		"cgwarden: watching %zu cgroup%s on %s (%s), window %llu us, cooldown %llu us%s\n",
-		a->ngroups, a->ngroups == 1 ? "" : "s", a->hier.root,
+		"cgwarden: watching %zu cgroup%s (%zu with competitors) on %s (%s), window %llu us, cooldown %llu us%s\n",
+		a->ngroups, a->ngroups == 1 ? "" : "s", a->act.nnodes, a->hier.root,
 		cgw_mode_name(a->hier.mode),
 		(unsigned long long)(a->cfg->window_ns / 1000),
 		(unsigned long long)(a->cfg->cooldown_ns / 1000),
@@ -352,20 +422,53 @@ static int start(struct agent *a)
 	return 0;
 }
 
+static int arm_timer(struct agent *a, uint64_t deadline)
+{
+	struct itimerspec its = {
+		.it_value.tv_sec = (time_t)(deadline / 1000000000ull),
+		.it_value.tv_nsec = (long)(deadline % 1000000000ull),
+	};
+
+	/* deadline 0 disarms: nothing pending, no wakeups */
+	return timerfd_settime(a->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+static int setup_loop(struct agent *a)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	a->epfd = epoll_create1(EPOLL_CLOEXEC);
+	a->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (a->epfd < 0 || a->tfd < 0)
+		return -errno;
+	ev.data.fd = ring_buffer__epoll_fd(a->rb);
+	if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
+		return -errno;
+	ev.data.fd = a->tfd;
+	if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, a->tfd, &ev))
+		return -errno;
+	return 0;
+}
+
 /*
- * Sleeps until the kernel side sends something or a signal arrives.  The
- * signals are blocked except inside epoll_pwait, so a signal cannot slip in
- * between the flag test and the wait, and the agent never wakes up on a
- * timer of its own.
+ * Sleeps until the kernel side sends something, a relax step falls due,
+ * or a signal arrives.  The signals are blocked except inside epoll_pwait,
+ * so a signal cannot slip in between the flag test and the wait, and the
+ * agent never wakes up on a timer of its own unless a relax is pending.
  */
 static int run(struct agent *a, const sigset_t *waitmask)
 {
-	int epfd = ring_buffer__epoll_fd(a->rb);
-	struct epoll_event ev;
+	struct epoll_event ev[2];
+	uint64_t expirations;
 	int n, ret = 0;
 
+	ret = setup_loop(a);
+	if (ret) {
+		fprintf(stderr, "cgwarden: event loop: %s\n", strerror(-ret));
+		return ret;
+	}
 	while (!exiting) {
-		n = epoll_pwait(epfd, &ev, 1, -1, waitmask);
+		n = epoll_pwait(a->epfd, ev, 2, -1, waitmask);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -381,14 +484,59 @@ static int run(struct agent *a, const sigset_t *waitmask)
 			break;
 		}
 		ret = 0;
+		if (read(a->tfd, &expirations, sizeof(expirations)) < 0 &&
+		    errno != EAGAIN)
+			fprintf(stderr, "cgwarden: timerfd: %s\n",
+				strerror(errno));
+		if (arm_timer(a, act_tick(&a->act, cgw_now_ns())))
+			fprintf(stderr, "cgwarden: timerfd: %s\n",
+				strerror(errno));
 		if (a->verbose && n)
 			print_stats(a);
 	}
 	return ret;
 }
 
+static int set_realtime(int prio)
+{
+	struct sched_param sp = { .sched_priority = prio };
+
+	if (mlockall(MCL_CURRENT | MCL_FUTURE)) {
+		fprintf(stderr, "cgwarden: --rt-priority: mlockall: %s\n",
+			strerror(errno));
+		return -errno;
+	}
+	if (sched_setscheduler(0, SCHED_FIFO, &sp)) {
+		fprintf(stderr, "cgwarden: --rt-priority: SCHED_FIFO %d: %s\n",
+			prio, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static int restore_on_exit(struct agent *a)
+{
+	int failed;
+
+	if (!a->act_ready)
+		return 0;
+	failed = act_restore_all(&a->act);
+	fprintf(stderr,
+		"cgwarden: %llu writes, %llu skipped (already right), %llu files released to someone else; %d not restored\n",
+		(unsigned long long)a->act.writes,
+		(unsigned long long)a->act.skipped,
+		(unsigned long long)a->act.released, failed);
+	return failed;
+}
+
 static void cleanup(struct agent *a)
 {
+	if (a->act_ready)
+		act_free(&a->act);
+	if (a->tfd >= 0)
+		close(a->tfd);
+	if (a->epfd >= 0)
+		close(a->epfd);
 	ring_buffer__free(a->rb);
 	if (a->w.skel) {
 		print_stats(a);
@@ -404,7 +552,7 @@ static void cleanup(struct agent *a)
 
 int main(int argc, char **argv)
 {
-	struct agent a = { .hier.root_fd = -1 };
+	struct agent a = { .hier.root_fd = -1, .epfd = -1, .tfd = -1 };
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigset_t block, waitmask;
 	int ret;
@@ -413,6 +561,10 @@ int main(int argc, char **argv)
 	ret = parse_args(&a, argc, argv);
 	if (ret)
 		return 2;
+	if (!a.state_file)
+		a.state_file = CGW_STATE_DEFAULT;
+	if (a.restore)
+		return act_restore_from_state(a.state_file, a.json);
 
 	ret = load_config(&a);
 	if (ret) {
@@ -437,11 +589,23 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
+	/* originals of a run that did not restore them must not be lost */
+	if (!a.dry_run && access(a.state_file, F_OK) == 0) {
+		fprintf(stderr,
+			"cgwarden: %s exists: a previous run did not restore what it changed; run 'cgwarden --restore' first\n",
+			a.state_file);
+		ret = 1;
+		goto cleanup;
+	}
 	ret = resolve_groups(&a);
+	if (!ret && a.rt_priority)
+		ret = set_realtime(a.rt_priority);
 	if (!ret)
 		ret = start(&a);
 	if (!ret)
 		ret = run(&a, &waitmask);
+	if (restore_on_exit(&a))
+		ret = 1;
 	ret = ret ? 1 : 0;
 
 cleanup:

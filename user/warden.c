@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -118,6 +119,17 @@ int warden_load(struct warden *w, const struct warden_opts *o, char *err,
 		cgwarden_bpf__destroy(skel);
 		return ret;
 	}
+	w->slots_len = sizeof(struct cgw_slot) * CGW_MAX_SLOTS;
+	w->slots = mmap(NULL, w->slots_len, PROT_READ, MAP_SHARED,
+			bpf_map__fd(skel->maps.slots), 0);
+	if (w->slots == MAP_FAILED) {
+		ret = -errno;
+		w->slots = NULL;
+		snprintf(err, errlen, "cannot mmap the slots map: %s",
+			 strerror(errno));
+		cgwarden_bpf__destroy(skel);
+		return ret;
+	}
 	skel->bss->nr_online = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
 	skel->bss->nr_slots = 1;
 	skel->bss->min_level = 0;
@@ -127,13 +139,14 @@ int warden_load(struct warden *w, const struct warden_opts *o, char *err,
 }
 
 int warden_watch(struct warden *w, uint64_t cgid, int level, uint32_t min_ppm,
-		 uint32_t max_ppm, uint32_t *slot)
+		 uint32_t max_ppm, uint32_t clear_max, uint32_t *slot)
 {
 	struct cgw_slot st = {
 		.cgid = cgid,
 		.min_ppm = min_ppm,
 		.max_ppm = max_ppm,
 		.active = 1,
+		.clear_windows_max = clear_max,
 	};
 	struct cgw_acct zero = {};
 	uint32_t s = w->next_slot;
@@ -264,8 +277,10 @@ int warden_usage(struct warden *w, uint32_t slot, uint64_t *run_ns,
 
 int warden_last_window(struct warden *w, uint32_t slot, struct cgw_slot *out)
 {
-	return bpf_map__lookup_elem(w->skel->maps.slots, &slot, sizeof(slot),
-				    out, sizeof(*out), 0);
+	if (slot >= CGW_MAX_SLOTS)
+		return -EINVAL;
+	memcpy(out, (const void *)&w->slots[slot], sizeof(*out));
+	return 0;
 }
 
 void warden_stats(struct warden *w, struct cgw_stats *st)
@@ -281,6 +296,9 @@ int warden_events_fd(struct warden *w)
 
 void warden_close(struct warden *w)
 {
+	if (w->slots)
+		munmap((void *)w->slots, w->slots_len);
+	w->slots = NULL;
 	cgwarden_bpf__destroy(w->skel);
 	w->skel = NULL;
 }

@@ -25,6 +25,8 @@ struct warden {
 	int nr_cpus; /* possible CPUs */
 	uint32_t next_slot;
 	int min_level, max_level;
+	const volatile struct cgw_slot *slots; /* mmap of the slots map */
+	size_t slots_len;
 };
 
 /* Checks the kernel for what the BPF side needs; names what is missing. */
@@ -35,9 +37,10 @@ int warden_load(struct warden *w, const struct warden_opts *o, char *err,
 		size_t errlen);
 
 /* Starts watching cgroup @cgid at @level with the given constraints (0:
- * none).  The slot can be used at once; returns it in @slot. */
+ * none); a max breach clears after @clear_max good windows (0: the global
+ * clear_windows).  The slot can be used at once; returns it in @slot. */
 int warden_watch(struct warden *w, uint64_t cgid, int level, uint32_t min_ppm,
-		 uint32_t max_ppm, uint32_t *slot);
+		 uint32_t max_ppm, uint32_t clear_max, uint32_t *slot);
 
 /* Stops watching a slot (its cgroup vanished).  Slots are not reused. */
 int warden_unwatch(struct warden *w, uint32_t slot);
@@ -49,7 +52,7 @@ int warden_attach(struct warden *w, char *err, size_t errlen);
 int warden_usage(struct warden *w, uint32_t slot, uint64_t *run_ns,
 		 uint64_t *wait_ns);
 
-/* Last closed window of @slot as the kernel side saw it. */
+/* Last closed window of @slot as the kernel side saw it (no syscall). */
 int warden_last_window(struct warden *w, uint32_t slot, struct cgw_slot *out);
 
 void warden_stats(struct warden *w, struct cgw_stats *st);

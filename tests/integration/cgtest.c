@@ -38,6 +38,17 @@ uint64_t cgt_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+int cgt_slow(void)
+{
+	const char *s = getenv("CGW_TEST_SLOW");
+	int v;
+
+	if (!s || !*s || !strcmp(s, "0"))
+		return 1;
+	v = atoi(s);
+	return v >= 2 ? v : 5;
+}
+
 void cgt_sleep_ms(int ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
@@ -54,6 +65,8 @@ const char *cgt_bin(const char *name)
 	snprintf(path, sizeof(path), "%s/%s", dir ? dir : "build", name);
 	return path;
 }
+
+static int write_file(const char *path, const char *val);
 
 static void on_fatal(int sig)
 {
@@ -157,10 +170,34 @@ static int mkdir_p(const char *root, const char *rel, int track)
 	return 0;
 }
 
+/* cgroup v2: a child has cpu.weight/cpu.max only if every ancestor below
+ * the root enables +cpu for its children. */
+static int enable_cpu(const char *r)
+{
+	char path[PATH_MAX], *p;
+	int ret = 0;
+
+	if (snprintf(path, sizeof(path), "%s/%s", hier.root, r) >= PATH_MAX)
+		return -ENAMETOOLONG;
+	for (p = path + strlen(hier.root) + 1; !ret && (p = strchr(p, '/'));
+	     p++) {
+		char ctl[PATH_MAX + 32];
+
+		*p = '\0';
+		snprintf(ctl, sizeof(ctl), "%s/cgroup.subtree_control", path);
+		ret = write_file(ctl, "+cpu");
+		*p = '/';
+	}
+	return ret;
+}
+
 int cgt_mkcg(const char *rel)
 {
 	const char *r = cgt_relpath(rel);
 	int ret = mkdir_p(hier.root, r, 1);
+
+	if (!ret && hier.mode == CGW_MODE_V2)
+		ret = enable_cpu(r);
 
 	if (!ret && acct_root[0])
 		ret = mkdir_p(acct_root, r, 1);

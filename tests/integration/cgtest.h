@@ -89,6 +89,11 @@ int cgt_run(const char *const *argv, char *out, size_t len);
 /* Path of a built binary: $CGW_BUILD/name, default build/name. */
 const char *cgt_bin(const char *name);
 
+/* Timing factor: 1 on real hardware; under emulation (CGW_TEST_SLOW set,
+ * e.g. inside qemu TCG) the value given, or 5.  Tests scale windows,
+ * cooldowns and waits by it and assert the same properties. */
+int cgt_slow(void);
+
 void cgt_sleep_ms(int ms);
 uint64_t cgt_now_ns(void);
 

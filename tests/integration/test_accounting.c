@@ -91,8 +91,8 @@ static void check(const struct probe *p)
 static void test_accuracy(void **state)
 {
 	struct warden_opts o = {
-		.window_ns = 10000000,
-		.cooldown_ns = 50000000,
+		.window_ns = 10000000ull * (uint64_t)cgt_slow(),
+		.cooldown_ns = 50000000ull * (uint64_t)cgt_slow(),
 		.clear_windows = 2,
 		.hyst_ppm = 10000,
 	};
@@ -126,7 +126,7 @@ static void test_accuracy(void **state)
 
 		assert_int_equal(cgw_hier_cgid(cgt_hier(), rel, &id), 0);
 		assert_int_equal(warden_watch(&w, id, cgw_path_level(rel), 0,
-					      0, &p[i].slot),
+					      0, 0, &p[i].slot),
 				 0);
 	}
 	assert_int_equal(warden_attach(&w, err, sizeof(err)), 0);

@@ -15,9 +15,11 @@
 
 #include "cgtest.h"
 
-#define WINDOW_NS 10000000ull
-/* the timer may fire a little late on a loaded VM */
-#define TIMER_SLACK_NS 2000000ull
+/* 10 ms windows (scaled under emulation); the timer may fire a little
+ * late on a loaded VM */
+#define WINDOW_NS (10000000ull * (uint64_t)cgt_slow())
+#define TIMER_SLACK_NS (2000000ull * (uint64_t)cgt_slow())
+#define MS(x) ((x) * cgt_slow())
 
 static struct cgt_agent agent;
 
@@ -45,7 +47,8 @@ static const char *config(const char *body)
 	static char buf[4096];
 
 	snprintf(buf, sizeof(buf),
-		 "[agent]\nwindow = 10ms\ncooldown = 50ms\n\n%s", body);
+		 "[agent]\nwindow = %dms\ncooldown = %dms\n\n%s", MS(10),
+		 MS(50), body);
 	return buf;
 }
 
@@ -81,11 +84,11 @@ static void test_min_breach_and_clear(void **state)
 
 	assert_true(cgt_spawn("web", &one, NULL) > 0);
 	/* alone, web has a whole CPU: no breach */
-	assert_null(cgt_agent_wait(&agent, br, 300));
+	assert_null(cgt_agent_wait(&agent, br, MS(300)));
 
 	hog = cgt_spawn("hog", &four, &t0);
 	assert_true(hog > 0);
-	line = cgt_agent_wait(&agent, br, 2000);
+	line = cgt_agent_wait(&agent, br, MS(2000));
 	assert_non_null(line);
 	te = (uint64_t)cgt_json_int(line, "t_event_ns");
 	print_message("breach %.2f ms after the competitor started (t0 %llu): %s\n",
@@ -99,7 +102,7 @@ static void test_min_breach_and_clear(void **state)
 
 	t1 = cgt_now_ns();
 	cgt_kill(hog);
-	line = cgt_agent_wait(&agent, cl, 2000);
+	line = cgt_agent_wait(&agent, cl, MS(2000));
 	assert_non_null(line);
 	te = (uint64_t)cgt_json_int(line, "t_event_ns");
 	print_message("clear %.2f ms after the competitor stopped\n",
@@ -131,7 +134,7 @@ static void test_sleeper_never_breaches(void **state)
 	assert_int_equal(cgt_agent_start(&agent, config(body), trace), 0);
 	assert_true(cgt_spawn("hog", &hogl, NULL) > 0);
 	assert_true(cgt_spawn("nap", &nap, NULL) > 0);
-	line = cgt_agent_wait(&agent, br, 1500);
+	line = cgt_agent_wait(&agent, br, MS(1500));
 	if (line) {
 		print_message("unexpected: %s\n", line);
 		cgt_agent_dump_recent(&agent);
@@ -158,10 +161,10 @@ static void test_max_breach_and_clear(void **state)
 	snprintf(body, sizeof(body), "[batch]\npath = %s\nmax_share = 25%%\n",
 		 cgt_relpath("batch"));
 	assert_int_equal(cgt_agent_start(&agent, config(body), NULL), 0);
-	assert_null(cgt_agent_wait(&agent, br, 200));
+	assert_null(cgt_agent_wait(&agent, br, MS(200)));
 	pid = cgt_spawn("batch", &two, &t0);
 	assert_true(pid > 0);
-	line = cgt_agent_wait(&agent, br, 2000);
+	line = cgt_agent_wait(&agent, br, MS(2000));
 	assert_non_null(line);
 	te = (uint64_t)cgt_json_int(line, "t_event_ns");
 	print_message("max breach %.2f ms after start: %s\n",
@@ -169,7 +172,7 @@ static void test_max_breach_and_clear(void **state)
 	assert_true(te - t0 <= 2 * WINDOW_NS + TIMER_SLACK_NS);
 	assert_true(cgt_json_int(line, "share_ppm") > 250000);
 	cgt_kill(pid);
-	line = cgt_agent_wait(&agent, cl, 2000);
+	line = cgt_agent_wait(&agent, cl, MS(2000));
 	assert_non_null(line);
 	assert_true(cgt_json_int(line, "share_ppm") <= 250000);
 	assert_int_equal(cgt_agent_stop(&agent, 0), 0);

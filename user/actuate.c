@@ -1,0 +1,867 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Actuation.  Breach records arrive here from the ring buffer; the policy
+ * arithmetic lives in core/policy.c, the careful file writes in
+ * core/cgfile.c, the crash-safe originals in core/state.c.
+ *
+ *  min_share breach: raise the cgroup's weight against its competing
+ *    siblings (cgw_policy_raise).  If weights cannot do it (the siblings
+ *    are idle, the weight is clamped, the sibling set as a whole gets too
+ *    little, or a repeated breach finds the weight already where the
+ *    arithmetic puts it), escalate: cap the active competitors - siblings
+ *    of the cgroup and of each of its ancestors - so the promised share is
+ *    free.
+ *  max_share breach: cap the cgroup's quota at its maximum.
+ *  Caps keep the cgroup's own CFS period: a period as short as a window
+ *  cannot be enforced at tick granularity (measured at HZ=250: a 25% cap
+ *  over 10 ms periods let 29-49% through).  The kernel side therefore
+ *  clears a max_share breach only after a whole period of good windows.
+ *  clear: after `hold` of slack, step every changed value back toward its
+ *    original, one write per cgroup per cooldown, until it is original.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "actuate.h"
+#include "json.h"
+#include "state.h"
+
+#define ACT_MAX_NODES 1024
+#define ACT_ACTIVE_PPM 5000 /* 0.5% of the machine */
+
+static bool v2(const struct act_ctx *a)
+{
+	return a->hier->mode == CGW_MODE_V2;
+}
+
+static const char *weight_file(const struct act_ctx *a)
+{
+	return v2(a) ? "cpu.weight" : "cpu.shares";
+}
+
+static const char *quota_file(const struct act_ctx *a)
+{
+	return v2(a) ? "cpu.max" : "cpu.cfs_quota_us";
+}
+
+static uint64_t wmin(const struct act_ctx *a)
+{
+	return v2(a) ? CGW_WEIGHT_MIN : CGW_SHARES_MIN;
+}
+
+static uint64_t wmax(const struct act_ctx *a)
+{
+	return v2(a) ? CGW_WEIGHT_MAX : CGW_SHARES_MAX;
+}
+
+/* "max", "-1" -> CGW_QUOTA_MAX; v2 "Q P" -> Q (and P into *period). */
+static uint64_t parse_quota(const char *s, uint64_t *period)
+{
+	unsigned long long p;
+	char q[32];
+
+	if (sscanf(s, "%31s %llu", q, &p) == 2 && period)
+		*period = p;
+	if (!strcmp(q, "max") || !strcmp(q, "-1"))
+		return CGW_QUOTA_MAX;
+	return strtoull(q, NULL, 10);
+}
+
+static void format_quota(const struct act_ctx *a, uint64_t quota,
+			 uint64_t period, char *buf, size_t len)
+{
+	if (v2(a)) {
+		if (quota == CGW_QUOTA_MAX)
+			snprintf(buf, len, "max %" PRIu64, period);
+		else
+			snprintf(buf, len, "%" PRIu64 " %" PRIu64, quota,
+				 period);
+	} else {
+		if (quota == CGW_QUOTA_MAX)
+			snprintf(buf, len, "-1");
+		else
+			snprintf(buf, len, "%" PRIu64, quota);
+	}
+}
+
+static const char *group_name(const struct act_ctx *a, int g)
+{
+	return g >= 0 ? a->cfg->groups[g].name : "-";
+}
+
+static const char *dirname_of(const char *rel, char *buf, size_t len)
+{
+	const char *slash = strrchr(rel, '/');
+
+	snprintf(buf, len, "%.*s", slash ? (int)(slash - rel) : 0, rel);
+	return buf;
+}
+
+static bool same_parent(const char *a, const char *b)
+{
+	char pa[PATH_MAX], pb[PATH_MAX];
+
+	return !strcmp(dirname_of(a, pa, sizeof(pa)),
+		       dirname_of(b, pb, sizeof(pb)));
+}
+
+/* --- state file ----------------------------------------------------- */
+
+/*
+ * Rewrites the state file with the original of every file we changed,
+ * plus @pending (about to be written for the first time, its current
+ * value @pending_val): the original is on disk before the cgroup write.
+ */
+static int save_state(struct act_ctx *a, const struct cgw_file *pending,
+		      const char *pending_val)
+{
+	struct cgw_state st = { .e = NULL };
+	char err[512];
+	int ret;
+
+	if (a->dry_run || !a->state_file)
+		return 0;
+	snprintf(st.root, sizeof(st.root), "%s", a->hier->root);
+	snprintf(st.mode, sizeof(st.mode), "%s", cgw_mode_name(a->hier->mode));
+	st.e = calloc(a->nnodes * 2 + 1, sizeof(*st.e));
+	if (!st.e) {
+		fprintf(stderr, "cgwarden: state file: out of memory\n");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < a->nnodes; i++) {
+		struct cgw_file *fs[] = { &a->nodes[i].weight,
+					  &a->nodes[i].quota };
+
+		for (int k = 0; k < 2; k++) {
+			struct cgw_state_entry *e = &st.e[st.n];
+			bool now = fs[k] == pending;
+
+			if ((!fs[k]->changed || fs[k]->released) && !now)
+				continue;
+			snprintf(e->path, sizeof(e->path), "%s", fs[k]->rel);
+			snprintf(e->file, sizeof(e->file), "%s", fs[k]->name);
+			snprintf(e->value, sizeof(e->value), "%s",
+				 now ? pending_val : fs[k]->original);
+			st.n++;
+		}
+	}
+	ret = cgw_state_write(a->state_file, &st, err, sizeof(err));
+	if (ret)
+		fprintf(stderr, "cgwarden: %s\n", err);
+	free(st.e);
+	return ret;
+}
+
+/* --- writes --------------------------------------------------------- */
+
+static void report(const struct act_ctx *a, const char *type, const char *name,
+		   const struct cgw_file *f, const char *old, const char *new,
+		   const char *reason, uint64_t t_event, uint64_t t_written)
+{
+	fprintf(stderr, "cgwarden: %s%s [%s] %s %s: %s -> %s (%s)", type,
+		a->dry_run ? " (dry run)" : "", name, f->rel, f->name, old, new,
+		reason);
+	if (t_event && t_written > t_event)
+		fprintf(stderr, ", %.1f us after the breach",
+			(double)(t_written - t_event) / 1e3);
+	fputc('\n', stderr);
+	if (!a->json)
+		return;
+	printf("{\"type\":\"%s\",\"name\":", type);
+	cgw_json_str(stdout, name);
+	printf(",\"path\":");
+	cgw_json_str(stdout, f->rel);
+	printf(",\"file\":\"%s\",\"old\":", f->name);
+	cgw_json_str(stdout, old);
+	printf(",\"new\":");
+	cgw_json_str(stdout, new);
+	printf(",\"reason\":");
+	cgw_json_str(stdout, reason);
+	printf(",\"dry_run\":%s,\"t_event_ns\":%" PRIu64
+	       ",\"t_written_ns\":%" PRIu64 "}\n",
+	       a->dry_run ? "true" : "false", t_event, t_written);
+	fflush(stdout);
+}
+
+/* Writes @want to @f of node @n: 0 written (or dry run), 1 nothing to do,
+ * <0 error (the node is marked gone when its cgroup vanished). */
+static int act_write(struct act_ctx *a, struct act_node *n, struct cgw_file *f,
+		     const char *want, int g, const char *reason,
+		     uint64_t t_event)
+{
+	bool was_changed = f->changed;
+	char old[CGW_STATE_VALUE_MAX];
+	enum cgw_set res;
+	uint64_t t_written;
+	int ret;
+
+	/* A first change: its original goes to disk before the write, and
+	 * without it on disk there is no write (a crash would lose it). */
+	if (!f->changed && !f->released && !a->dry_run &&
+	    cgw_file_read(f, old, sizeof(old)) >= 0 && strcmp(old, want)) {
+		ret = save_state(a, f, old);
+		if (ret) {
+			fprintf(stderr,
+				"cgwarden: [%s] %s/%s not written: its original could not be saved\n",
+				group_name(a, g), f->rel, f->name);
+			return ret;
+		}
+	}
+	ret = cgw_file_set(f, want, a->dry_run, old, sizeof(old), &res);
+	t_written = cgw_now_ns();
+	if (ret) {
+		fprintf(stderr, "cgwarden: [%s] %s/%s: cannot write '%s': %s\n",
+			group_name(a, g), f->rel, f->name, want,
+			strerror(-ret));
+		if (ret == -ENOENT || ret == -ENODEV) {
+			n->gone = true;
+			fprintf(stderr,
+				"cgwarden: cgroup %s vanished; no longer managed\n",
+				n->rel);
+		}
+		return ret;
+	}
+	switch (res) {
+	case CGW_SET_SAME:
+		a->skipped++;
+		return 1;
+	case CGW_SET_FOREIGN:
+		if (!was_changed)
+			return 1;
+		a->released++;
+		fprintf(stderr,
+			"cgwarden: [%s] %s/%s changed by someone else (%s, we wrote %s): no longer managed\n",
+			group_name(a, g), f->rel, f->name, old, f->written);
+		save_state(a, NULL, NULL);
+		return 1;
+	default:
+		break;
+	}
+	a->writes++;
+	report(a, "action", group_name(a, g), f, old, want, reason, t_event,
+	       t_written);
+	return 0;
+}
+
+static bool node_may_write(const struct act_ctx *a, const struct act_node *n,
+			   uint64_t now)
+{
+	uint64_t cd = a->cfg->cooldown_ns;
+
+	return cgw_relax_may_write(&n->rw, now, cd) &&
+	       cgw_relax_may_write(&n->rq, now, cd);
+}
+
+static void mark_written(struct cgw_relax *r, uint64_t now)
+{
+	/* an escalation or raise write: the episode is active */
+	r->last_write_ns = now;
+	cgw_relax_breach(r);
+}
+
+/* --- nodes ---------------------------------------------------------- */
+
+static int read_weight(struct act_node *n)
+{
+	char buf[64];
+	int ret = cgw_file_read(&n->weight, buf, sizeof(buf));
+
+	if (ret < 0)
+		return ret;
+	n->weight_now = strtoull(buf, NULL, 10);
+	return 0;
+}
+
+static void read_period(struct act_ctx *a, struct act_node *n)
+{
+	n->period_us = act_cfs_period_us(a->hier, n->rel);
+}
+
+/* The cap @n has now, in ppm of the machine (UINT32_MAX: none). */
+static uint32_t cap_now(struct act_ctx *a, struct act_node *n)
+{
+	uint64_t q, ppm;
+	char buf[64];
+
+	if (cgw_file_read(&n->quota, buf, sizeof(buf)) < 0)
+		return UINT32_MAX;
+	q = parse_quota(buf, NULL);
+	if (q == CGW_QUOTA_MAX || !n->period_us)
+		return UINT32_MAX;
+	ppm = q * CGW_PPM / (n->period_us * a->ncpus);
+	return ppm > CGW_PPM ? UINT32_MAX : (uint32_t)ppm;
+}
+
+/* Caps @n at @share of the machine, at the cgroup's own CFS period. */
+static int set_cap(struct act_ctx *a, struct act_node *n, uint32_t share,
+		   int g, const char *reason, uint64_t t_event)
+{
+	uint64_t q = cgw_quota_us(share, a->ncpus, n->period_us);
+	char want[64];
+
+	format_quota(a, q, n->period_us, want, sizeof(want));
+	return act_write(a, n, &n->quota, want, g, reason, t_event);
+}
+
+static int find_node(const struct act_ctx *a, const char *rel)
+{
+	for (size_t i = 0; i < a->nnodes; i++)
+		if (!strcmp(a->nodes[i].rel, rel))
+			return (int)i;
+	return -1;
+}
+
+static int node_add(struct act_ctx *a, const char *rel, int group,
+		    uint64_t cgid, uint32_t slot)
+{
+	struct act_node *n;
+	int ret;
+
+	if (a->nnodes == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 16;
+		void *p;
+
+		if (cap > ACT_MAX_NODES)
+			return -ENOSPC;
+		p = realloc(a->nodes, cap * sizeof(*a->nodes));
+		if (!p)
+			return -ENOMEM;
+		a->nodes = p;
+		a->cap = cap;
+	}
+	n = &a->nodes[a->nnodes];
+	memset(n, 0, sizeof(*n));
+	cgw_file_init(&n->weight);
+	cgw_file_init(&n->quota);
+	snprintf(n->rel, sizeof(n->rel), "%s", rel);
+	n->group = group;
+	n->capped_for = -1;
+	ret = cgw_file_open(&n->weight, a->hier, rel, weight_file(a));
+	if (!ret)
+		ret = cgw_file_open(&n->quota, a->hier, rel, quota_file(a));
+	if (!ret)
+		ret = read_weight(n);
+	if (!ret && group < 0)
+		ret = cgw_hier_cgid(a->hier, rel, &cgid);
+	if (!ret && group < 0)
+		ret = warden_watch(a->w, cgid, cgw_path_level(rel), 0, 0, 0,
+				   &slot);
+	if (ret) {
+		cgw_file_close(&n->weight);
+		cgw_file_close(&n->quota);
+		return ret;
+	}
+	n->cgid = cgid;
+	n->slot = slot;
+	read_period(a, n);
+	a->nnodes++;
+	return (int)(a->nnodes - 1);
+}
+
+/* Adds every cgroup beside @rel and beside each of its ancestors. */
+static void discover(struct act_ctx *a, const char *rel)
+{
+	char prefix[PATH_MAX], parent[PATH_MAX], child[PATH_MAX * 2];
+	struct dirent *d;
+	DIR *dir;
+	int fd;
+
+	snprintf(prefix, sizeof(prefix), "%s", rel);
+	while (prefix[0]) {
+		dirname_of(prefix, parent, sizeof(parent));
+		fd = cgw_hier_openat(a->hier, parent, O_RDONLY | O_DIRECTORY);
+		dir = fd >= 0 ? fdopendir(fd) : NULL;
+		if (!dir && fd >= 0)
+			close(fd);
+		while (dir && (d = readdir(dir))) {
+			int ret;
+
+			if (d->d_type != DT_DIR || d->d_name[0] == '.')
+				continue;
+			snprintf(child, sizeof(child), "%s%s%s", parent,
+				 parent[0] ? "/" : "", d->d_name);
+			if (!strcmp(child, prefix) || find_node(a, child) >= 0)
+				continue;
+			ret = node_add(a, child, -1, 0, 0);
+			if (ret < 0 && ret != -ENOENT)
+				fprintf(stderr,
+					"cgwarden: cannot follow competitor %s: %s\n",
+					child, strerror(-ret));
+		}
+		if (dir)
+			closedir(dir);
+		memcpy(prefix, parent, sizeof(prefix));
+	}
+}
+
+uint64_t act_cfs_period_us(const struct cgw_hier *h, const char *rel)
+{
+	char buf[64], path[PATH_MAX + 32];
+	uint64_t p = 100000;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", rel[0] ? rel : ".",
+		 h->mode == CGW_MODE_V2 ? "cpu.max" : "cpu.cfs_period_us");
+	fd = cgw_hier_openat(h, path, O_RDONLY);
+	if (fd < 0)
+		return p;
+	if (cgw_read_fd(fd, buf, sizeof(buf)) > 0) {
+		if (h->mode == CGW_MODE_V2)
+			parse_quota(buf, &p);
+		else
+			p = strtoull(buf, NULL, 10);
+	}
+	close(fd);
+	return p ?: 100000;
+}
+
+int act_init(struct act_ctx *a, const struct cgw_hier *h,
+	     const struct cgw_config *cfg, struct warden *w,
+	     const char *state_file, bool dry_run, bool json)
+{
+	memset(a, 0, sizeof(*a));
+	a->hier = h;
+	a->cfg = cfg;
+	a->w = w;
+	a->state_file = state_file;
+	a->dry_run = dry_run;
+	a->json = json;
+	a->ncpus = (unsigned int)sysconf(_SC_NPROCESSORS_ONLN);
+	a->active_ppm = ACT_ACTIVE_PPM;
+	a->group_node = calloc(cfg->ngroups ?: 1, sizeof(*a->group_node));
+	return a->group_node ? 0 : -ENOMEM;
+}
+
+int act_add_group(struct act_ctx *a, int group, uint64_t cgid, uint32_t slot)
+{
+	const char *rel = a->cfg->groups[group].path;
+	int i = find_node(a, rel);
+
+	if (i >= 0) { /* found earlier as a sibling: adopt it */
+		a->nodes[i].group = group;
+		a->group_node[group] = i;
+		return 0;
+	}
+	i = node_add(a, rel, group, cgid, slot);
+	if (i < 0)
+		return i;
+	a->group_node[group] = i;
+	if (a->cfg->groups[group].min_ppm)
+		discover(a, rel);
+	return 0;
+}
+
+/* --- policy execution ------------------------------------------------ */
+
+static void window_of(struct act_ctx *a, const struct act_node *n,
+		      struct cgw_sib *s, bool *known)
+{
+	struct cgw_slot st;
+
+	s->weight = n->weight_now;
+	s->share_ppm = 0;
+	s->wait_ns = 0;
+	*known = false;
+	if (warden_last_window(a->w, n->slot, &st) || !st.last_window_ns)
+		return;
+	s->share_ppm = st.last_share_ppm;
+	s->wait_ns = st.last_wait_ns;
+	*known = true;
+}
+
+/* Siblings of @n (plus @n itself at index 0).  Siblings not yet seen by a
+ * window count as competing with the average share of those seen. */
+static size_t gather(struct act_ctx *a, const struct act_node *n,
+		     const struct cgw_event *e, struct cgw_sib *s, int *idx,
+		     size_t max)
+{
+	size_t k = 1, nknown = 0, unknown = 0;
+	uint64_t sum = 0;
+	bool known[ACT_MAX_NODES + 1];
+
+	s[0].weight = n->weight_now;
+	s[0].share_ppm = e->share_ppm;
+	s[0].wait_ns = e->wait_ns;
+	idx[0] = (int)(n - a->nodes);
+	for (size_t i = 0; i < a->nnodes && k < max; i++) {
+		struct act_node *m = &a->nodes[i];
+
+		if (m == n || m->gone || !same_parent(m->rel, n->rel))
+			continue;
+		window_of(a, m, &s[k], &known[k]);
+		if (known[k] && cgw_sib_active(&s[k], a->active_ppm)) {
+			sum += s[k].share_ppm;
+			nknown++;
+		}
+		unknown += !known[k];
+		idx[k++] = (int)i;
+	}
+	for (size_t i = 1; unknown && i < k; i++) {
+		if (known[i])
+			continue;
+		s[i].share_ppm = nknown ? (uint32_t)(sum / nknown) :
+					  (CGW_PPM - s[0].share_ppm) /
+						  (uint32_t)unknown;
+		s[i].wait_ns = 1;
+	}
+	return k;
+}
+
+static void escalate(struct act_ctx *a, int g, struct act_node *n,
+		     uint32_t target, const struct cgw_event *e, uint64_t now)
+{
+	static struct cgw_sib comp[ACT_MAX_NODES];
+	static uint32_t cap[ACT_MAX_NODES];
+	static int idx[ACT_MAX_NODES];
+	char prefix[PATH_MAX], up[PATH_MAX], reason[256];
+	size_t k = 0;
+	bool known;
+	int ret;
+
+	/* competitors: cgroups beside n and beside each of its ancestors */
+	snprintf(prefix, sizeof(prefix), "%s", n->rel);
+	while (prefix[0]) {
+		for (size_t i = 0; i < a->nnodes && k < ACT_MAX_NODES; i++) {
+			struct act_node *m = &a->nodes[i];
+
+			/* never cap a cgroup that is promised a minimum */
+			if (m->gone || !strcmp(m->rel, prefix) ||
+			    !same_parent(m->rel, prefix) ||
+			    (m->group >= 0 && a->cfg->groups[m->group].min_ppm))
+				continue;
+			window_of(a, m, &comp[k], &known);
+			idx[k++] = (int)i;
+		}
+		dirname_of(prefix, up, sizeof(up));
+		memcpy(prefix, up, sizeof(prefix));
+	}
+	ret = cgw_policy_caps(comp, k, target, a->active_ppm, cap);
+	if (ret <= 0) {
+		fprintf(stderr,
+			"cgwarden: [%s] %s below min_share: %s\n",
+			group_name(a, g), n->rel,
+			ret < 0 ? "min_share + margin leaves no room to cap competitors at" :
+				  "no active competitor to cap; nothing more to do");
+		return;
+	}
+	for (size_t i = 0; i < k; i++) {
+		struct act_node *m = &a->nodes[idx[i]];
+
+		if (!cap[i] || !node_may_write(a, m, now) ||
+		    cap_now(a, m) <= cap[i])
+			continue; /* already capped at least as tight */
+		snprintf(reason, sizeof(reason),
+			 "escalation for [%s]: share %.1f%% < min %.1f%% after weights; cap competitor at %.1f%% (it had %.1f%%)",
+			 group_name(a, g), e->share_ppm / 1e4,
+			 a->cfg->groups[g].min_ppm / 1e4, cap[i] / 1e4,
+			 comp[i].share_ppm / 1e4);
+		if (!set_cap(a, m, cap[i], g, reason, e->t_event_ns)) {
+			m->capped_for = g;
+			mark_written(&m->rq, now);
+		}
+	}
+}
+
+static void on_min(struct act_ctx *a, int g, struct act_node *n,
+		   const struct cgw_event *e, uint64_t now)
+{
+	static struct cgw_sib s[ACT_MAX_NODES + 1];
+	static int idx[ACT_MAX_NODES + 1];
+	const struct cgw_group_cfg *gc = &a->cfg->groups[g];
+	uint32_t target = gc->min_ppm + a->cfg->margin_ppm;
+	struct cgw_raise r;
+	char want[32], reason[256];
+	uint64_t before = n->weight_now;
+	size_t k;
+
+	if (target > CGW_PPM)
+		target = CGW_PPM;
+	k = gather(a, n, e, s, idx, ACT_MAX_NODES + 1);
+	if (cgw_policy_raise(s, k, 0, target, a->active_ppm, wmin(a), wmax(a),
+			     &r))
+		return;
+	if (r.weight > n->weight_now && node_may_write(a, n, now)) {
+		snprintf(want, sizeof(want), "%" PRIu64, r.weight);
+		snprintf(reason, sizeof(reason),
+			 "raise: share %.1f%% < min %.1f%%, aiming at %.1f%% against %zu sibling%s%s",
+			 e->share_ppm / 1e4, gc->min_ppm / 1e4, target / 1e4,
+			 k - 1, k == 2 ? "" : "s",
+			 r.clamped ? ", clamped" : "");
+		if (!act_write(a, n, &n->weight, want, g, reason,
+			       e->t_event_ns)) {
+			n->weight_now = r.weight;
+			mark_written(&n->rw, now);
+		}
+	} else {
+		cgw_relax_breach(&n->rw);
+	}
+	/* weights cannot do it, or did not: escalate */
+	if (r.clamped || r.hopeless || r.no_competition ||
+	    (e->type == CGW_EV_PERSIST && n->weight_now == before))
+		escalate(a, g, n, target, e, now);
+}
+
+static void on_max(struct act_ctx *a, int g, struct act_node *n,
+		   const struct cgw_event *e, uint64_t now)
+{
+	const struct cgw_group_cfg *gc = &a->cfg->groups[g];
+	char reason[256];
+
+	if (!node_may_write(a, n, now))
+		return;
+	if (cap_now(a, n) <= gc->max_ppm && !n->quota.changed)
+		return; /* someone already holds it at least as tight */
+	snprintf(reason, sizeof(reason), "cap: share %.1f%% > max %.1f%%",
+		 e->share_ppm / 1e4, gc->max_ppm / 1e4);
+	if (!set_cap(a, n, gc->max_ppm, g, reason, e->t_event_ns))
+		mark_written(&n->rq, now);
+	else
+		cgw_relax_breach(&n->rq);
+}
+
+static void on_clear(struct act_ctx *a, int g, struct act_node *n,
+		     const struct cgw_event *e, uint64_t now)
+{
+	if (e->kind == CGW_KIND_MAX) {
+		cgw_relax_clear(&n->rq, now);
+		return;
+	}
+	cgw_relax_clear(&n->rw, now);
+	for (size_t i = 0; i < a->nnodes; i++)
+		if (a->nodes[i].capped_for == g)
+			cgw_relax_clear(&a->nodes[i].rq, now);
+}
+
+void act_on_event(struct act_ctx *a, int g, const struct cgw_event *e)
+{
+	struct act_node *n = &a->nodes[a->group_node[g]];
+	uint64_t now = cgw_now_ns();
+
+	if (n->gone)
+		return;
+	if (e->type == CGW_EV_CLEAR)
+		on_clear(a, g, n, e, now);
+	else if (e->type == CGW_EV_BREACH || e->type == CGW_EV_PERSIST) {
+		if (e->kind == CGW_KIND_MIN)
+			on_min(a, g, n, e, now);
+		else
+			on_max(a, g, n, e, now);
+	}
+}
+
+/* --- relax ----------------------------------------------------------- */
+
+static void relax_weight(struct act_ctx *a, struct act_node *n, uint64_t now)
+{
+	uint64_t orig = strtoull(n->weight.original, NULL, 10), next;
+	char want[32];
+
+	if (!n->weight.changed) {
+		cgw_relax_wrote(&n->rw, now, true);
+		return;
+	}
+	next = cgw_relax_weight(n->weight_now, orig);
+	snprintf(want, sizeof(want), "%" PRIu64, next);
+	if (act_write(a, n, &n->weight, want, n->group,
+		      "relax: pressure gone", 0) < 0 || !n->weight.changed) {
+		cgw_relax_wrote(&n->rw, now, true);
+		return;
+	}
+	n->weight_now = next;
+	cgw_relax_wrote(&n->rw, now, next == orig);
+	if (next == orig)
+		n->weight.changed = false; /* back where it was */
+}
+
+static void relax_quota(struct act_ctx *a, struct act_node *n, uint64_t now)
+{
+	int g = n->group >= 0 ? n->group : n->capped_for;
+	uint64_t cur, orig, next;
+	char buf[CGW_STATE_VALUE_MAX];
+
+	if (!n->quota.changed ||
+	    cgw_file_read(&n->quota, buf, sizeof(buf)) < 0) {
+		cgw_relax_wrote(&n->rq, now, true);
+		return;
+	}
+	cur = parse_quota(buf, NULL);
+	orig = parse_quota(n->quota.original, NULL);
+	next = cgw_relax_quota(cur, orig, a->ncpus, n->period_us);
+	if (next == orig)
+		snprintf(buf, sizeof(buf), "%s", n->quota.original);
+	else
+		format_quota(a, next, n->period_us, buf, sizeof(buf));
+	if (act_write(a, n, &n->quota, buf, g, "relax: pressure gone", 0) <
+		    0 ||
+	    !n->quota.changed) {
+		cgw_relax_wrote(&n->rq, now, true);
+		return;
+	}
+	cgw_relax_wrote(&n->rq, now, next == orig);
+	if (next == orig) {
+		n->quota.changed = false; /* back where it was */
+		n->capped_for = -1;
+	}
+}
+
+uint64_t act_tick(struct act_ctx *a, uint64_t now)
+{
+	uint64_t hold = a->cfg->hold_ns, cd = a->cfg->cooldown_ns, next = 0;
+	bool saved = false;
+
+	for (size_t i = 0; i < a->nnodes; i++) {
+		struct act_node *n = &a->nodes[i];
+		uint64_t t;
+
+		if (n->gone)
+			continue;
+		if (cgw_relax_due(&n->rw, now, hold, cd, &t) &&
+		    node_may_write(a, n, now)) {
+			relax_weight(a, n, now);
+			saved |= !n->weight.changed;
+			cgw_relax_due(&n->rw, now, hold, cd, &t);
+		}
+		if (t && (!next || t < next))
+			next = t;
+		if (cgw_relax_due(&n->rq, now, hold, cd, &t) &&
+		    node_may_write(a, n, now)) {
+			relax_quota(a, n, now);
+			saved |= !n->quota.changed;
+			cgw_relax_due(&n->rq, now, hold, cd, &t);
+		}
+		if (t && (!next || t < next))
+			next = t;
+	}
+	if (saved)
+		save_state(a, NULL, NULL);
+	return next;
+}
+
+/* --- restore --------------------------------------------------------- */
+
+int act_restore_all(struct act_ctx *a)
+{
+	int failed = 0;
+
+	for (size_t i = 0; i < a->nnodes; i++) {
+		struct act_node *n = &a->nodes[i];
+		struct cgw_file *fs[] = { &n->weight, &n->quota };
+
+		for (int k = 0; k < 2; k++) {
+			char cur[CGW_STATE_VALUE_MAX], orig[CGW_STATE_VALUE_MAX];
+			enum cgw_set res;
+			int ret;
+
+			if (!fs[k]->changed)
+				continue;
+			snprintf(orig, sizeof(orig), "%s", fs[k]->original);
+			ret = cgw_file_restore(fs[k], a->dry_run, cur,
+					       sizeof(cur), &res);
+			if (ret == -ENODEV || ret == -ENOENT || n->gone) {
+				fprintf(stderr,
+					"cgwarden: cgroup %s vanished: nothing to restore\n",
+					n->rel);
+				continue;
+			}
+			if (ret) {
+				fprintf(stderr,
+					"cgwarden: cannot restore %s/%s to '%s': %s\n",
+					fs[k]->rel, fs[k]->name, orig,
+					strerror(-ret));
+				failed++;
+				continue;
+			}
+			if (res == CGW_SET_FOREIGN) {
+				fprintf(stderr,
+					"cgwarden: %s/%s left as %s: changed by someone else\n",
+					fs[k]->rel, fs[k]->name, cur);
+				continue;
+			}
+			report(a, "restore", group_name(a, n->group), fs[k], cur,
+			       orig, "agent exit", 0, cgw_now_ns());
+		}
+	}
+	if (!failed && !a->dry_run && a->state_file) {
+		struct cgw_state empty = { .n = 0 };
+		char err[512];
+
+		if (cgw_state_write(a->state_file, &empty, err, sizeof(err)))
+			fprintf(stderr, "cgwarden: %s\n", err);
+	}
+	return failed;
+}
+
+void act_free(struct act_ctx *a)
+{
+	for (size_t i = 0; i < a->nnodes; i++) {
+		cgw_file_close(&a->nodes[i].weight);
+		cgw_file_close(&a->nodes[i].quota);
+	}
+	free(a->nodes);
+	free(a->group_node);
+	a->nodes = NULL;
+	a->group_node = NULL;
+	a->nnodes = 0;
+}
+
+int act_restore_from_state(const char *state_file, bool json)
+{
+	struct cgw_state st = { .e = NULL };
+	struct cgw_hier h = { .root_fd = -1 };
+	struct act_ctx a = { .json = json, .hier = &h };
+	char err[PATH_MAX + 256];
+	int ret, failed = 0;
+
+	ret = cgw_state_read(state_file, &st, err, sizeof(err));
+	if (ret == -ENOENT) {
+		fprintf(stderr, "cgwarden: %s: no state file: nothing to restore\n",
+			state_file);
+		return 0;
+	}
+	if (ret) {
+		fprintf(stderr, "cgwarden: %s; nothing restored\n", err);
+		return 1;
+	}
+	ret = cgw_hier_open(st.root, &h, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "cgwarden: %s; nothing restored\n", err);
+		cgw_state_free(&st);
+		return 1;
+	}
+	for (size_t i = 0; i < st.n; i++) {
+		struct cgw_file f;
+		char cur[CGW_STATE_VALUE_MAX];
+
+		ret = cgw_file_open(&f, &h, st.e[i].path, st.e[i].file);
+		if (!ret)
+			ret = cgw_file_read(&f, cur, sizeof(cur));
+		if (ret >= 0 && strcmp(cur, st.e[i].value))
+			ret = cgw_write_fd(f.fd, st.e[i].value);
+		if (ret < 0) {
+			fprintf(stderr, "cgwarden: cannot restore %s/%s to '%s': %s\n",
+				st.e[i].path, st.e[i].file, st.e[i].value,
+				strerror(-ret));
+			failed++;
+		} else {
+			report(&a, "restore", "-", &f, cur, st.e[i].value,
+			       "--restore after a crash", 0, cgw_now_ns());
+		}
+		cgw_file_close(&f);
+	}
+	if (!failed) {
+		struct cgw_state empty = { .n = 0 };
+
+		if (cgw_state_write(state_file, &empty, err, sizeof(err)))
+			fprintf(stderr, "cgwarden: %s\n", err);
+	}
+	fprintf(stderr, "cgwarden: restored %zu of %zu values from %s\n",
+		st.n - (size_t)failed, st.n, state_file);
+	cgw_state_free(&st);
+	cgw_hier_close(&h);
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Actuation: turns breach events into cgroup writes (raise a weight, cap a
+ * quota, escalate to capping competitors), relaxes them when the pressure
+ * is gone, and puts every original back on exit.
+ */
+#ifndef CGW_ACTUATE_H
+#define CGW_ACTUATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cgfile.h"
+#include "cgroupfs.h"
+#include "config.h"
+#include "policy.h"
+#include "warden.h"
+
+struct act_node {
+	char rel[PATH_MAX]; /* cgroup, relative to the root */
+	uint64_t cgid;
+	uint32_t slot; /* watched slot: its own group's, or an aux one */
+	int group; /* index of its [section], -1 for a sibling */
+	struct cgw_file weight; /* cpu.weight | cpu.shares */
+	struct cgw_file quota; /* cpu.max | cpu.cfs_quota_us */
+	uint64_t period_us; /* the cgroup's CFS period */
+	uint64_t weight_now; /* last weight read or written */
+	struct cgw_relax rw, rq; /* relax state of weight and quota */
+	int capped_for; /* group whose escalation capped it, -1 */
+	bool gone;
+};
+
+struct act_ctx {
+	const struct cgw_hier *hier;
+	const struct cgw_config *cfg;
+	struct warden *w;
+	const char *state_file;
+	bool dry_run;
+	bool json;
+	unsigned int ncpus;
+	uint32_t active_ppm; /* a sibling competes above this share */
+	struct act_node *nodes;
+	size_t nnodes, cap;
+	int *group_node; /* group index -> node index */
+	/* counters for the exit report */
+	uint64_t writes, skipped, released;
+};
+
+/* The CFS period of cgroup @rel in us (100000 if it cannot be read). */
+uint64_t act_cfs_period_us(const struct cgw_hier *h, const char *rel);
+
+int act_init(struct act_ctx *a, const struct cgw_hier *h,
+	     const struct cgw_config *cfg, struct warden *w,
+	     const char *state_file, bool dry_run, bool json);
+
+/* Registers [section] @group, watched at @slot; finds its siblings (and
+ * those of its ancestors) so their shares are known before any breach. */
+int act_add_group(struct act_ctx *a, int group, uint64_t cgid, uint32_t slot);
+
+/* A ring-buffer record for @group. */
+void act_on_event(struct act_ctx *a, int group, const struct cgw_event *e);
+
+/* Does the relax steps due at @now; returns the CLOCK_MONOTONIC time of
+ * the next one, or 0 when nothing is pending (the agent then sleeps). */
+uint64_t act_tick(struct act_ctx *a, uint64_t now);
+
+/* Puts every changed file back; reports each as a "restore" record.
+ * Returns the number of files that could not be restored. */
+int act_restore_all(struct act_ctx *a);
+void act_free(struct act_ctx *a);
+
+/* `cgwarden --restore`: undo what a crashed agent left, from its state
+ * file.  Returns 0, or non-zero with the reason on stderr. */
+int act_restore_from_state(const char *state_file, bool json);
+
+#endif
