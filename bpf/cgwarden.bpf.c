@@ -562,7 +562,7 @@ static __always_inline __u32 share_ppm(__u64 run, __u64 elapsed, __u32 ncpu)
 static int eval_slot_cb(__u32 i, void *arg)
 {
 	struct eval_ctx *ctx = arg;
-	__u32 slot = i + 1;
+	__u32 slot = i; /* slot 0, idle, only gets its last window filled */
 	struct cgw_slot *st = bpf_map_lookup_elem(&slots, &slot);
 	struct cgw_acct *a = bpf_map_lookup_elem(&acct, &slot);
 	__u64 run, wait, nq, qsum, drun, dwait;
@@ -597,7 +597,13 @@ static int eval_slot_cb(__u32 i, void *arg)
 	st->last_wait_ns = dwait;
 	st->last_window_ns = ctx->elapsed;
 	st->last_share_ppm = share;
+	/* one window is a noisy estimate (CFS slices are a few ms): the
+	 * agent's arithmetic uses this average, detection the window */
+	st->share_avg_ppm = (3 * st->share_avg_ppm + share) / 4;
 
+	if (trace_windows && slot)
+		emit(st, slot, st->min_ppm ? CGW_KIND_MIN : CGW_KIND_MAX,
+		     CGW_EV_WINDOW, ctx->now, drun, dwait, ctx->elapsed, share);
 	/*
 	 * A minimum is owed only to sustained demand: the cgroup waited on a
 	 * run queue in this window, and an EWMA (weight 1/2) of its run +
@@ -636,8 +642,7 @@ static int window_cb(void *map, __u32 *key, struct timer_elem *te)
 		if (ctx.elapsed > 2 * window_ns)
 			__sync_fetch_and_add(&stats.timer_late, 1);
 		n = nr_slots;
-		if (n > 1)
-			bpf_loop(n - 1, eval_slot_cb, &ctx, 0);
+		bpf_loop(n, eval_slot_cb, &ctx, 0);
 		__sync_fetch_and_add(&stats.windows, 1);
 	}
 	last_eval_ns = ctx.now;

@@ -91,7 +91,7 @@ struct cgw_slot {
 	__u32 last_share_ppm;
 	__u32 demand_ppm; /* EWMA (1/2) of (run + wait) share: sustained demand */
 	__u32 clear_windows_max; /* configuration: windows to clear a max */
-	__u32 pad3;
+	__u32 share_avg_ppm; /* EWMA (1/4) of the share: what policy uses */
 	__u64 pad2[2];
 };
 _Static_assert(sizeof(struct cgw_slot) == 128, "struct cgw_slot layout");

@@ -33,6 +33,7 @@
 
 #define ACT_MAX_NODES 1024
 #define ACT_ACTIVE_PPM 5000 /* 0.5% of the machine */
+#define ACT_MAX_STEP 4 /* a raise at most quadruples a weight */
 
 static bool v2(const struct act_ctx *a)
 {
@@ -469,7 +470,7 @@ static void window_of(struct act_ctx *a, const struct act_node *n,
 	*known = false;
 	if (warden_last_window(a->w, n->slot, &st) || !st.last_window_ns)
 		return;
-	s->share_ppm = st.last_share_ppm;
+	s->share_ppm = st.share_avg_ppm;
 	s->wait_ns = st.last_wait_ns;
 	*known = true;
 }
@@ -484,8 +485,7 @@ static size_t gather(struct act_ctx *a, const struct act_node *n,
 	uint64_t sum = 0;
 	bool known[ACT_MAX_NODES + 1];
 
-	s[0].weight = n->weight_now;
-	s[0].share_ppm = e->share_ppm;
+	window_of(a, n, &s[0], &known[0]);
 	s[0].wait_ns = e->wait_ns;
 	idx[0] = (int)(n - a->nodes);
 	for (size_t i = 0; i < a->nnodes && k < max; i++) {
@@ -567,11 +567,30 @@ static void escalate(struct act_ctx *a, int g, struct act_node *n,
 	}
 }
 
+/* Share of the machine that was idle in the last window. */
+static uint32_t idle_share(struct act_ctx *a)
+{
+	struct cgw_slot st;
+
+	if (warden_last_window(a->w, CGW_IDLE_SLOT, &st))
+		return 0;
+	return st.share_avg_ppm;
+}
+
+static uint32_t set_share(const struct cgw_sib *s, size_t n)
+{
+	uint64_t g = 0;
+
+	for (size_t i = 0; i < n; i++)
+		g += s[i].share_ppm;
+	return g > CGW_PPM ? CGW_PPM : (uint32_t)g;
+}
+
 static void on_min(struct act_ctx *a, int g, struct act_node *n,
 		   const struct cgw_event *e, uint64_t now)
 {
-	static struct cgw_sib s[ACT_MAX_NODES + 1];
-	static int idx[ACT_MAX_NODES + 1];
+	static struct cgw_sib s[ACT_MAX_NODES + 2];
+	static int idx[ACT_MAX_NODES + 2];
 	const struct cgw_group_cfg *gc = &a->cfg->groups[g];
 	uint32_t target = gc->min_ppm + a->cfg->margin_ppm;
 	struct cgw_raise r;
@@ -582,15 +601,26 @@ static void on_min(struct act_ctx *a, int g, struct act_node *n,
 	if (target > CGW_PPM)
 		target = CGW_PPM;
 	k = gather(a, n, e, s, idx, ACT_MAX_NODES + 1);
-	if (cgw_policy_raise(s, k, 0, target, a->active_ppm, wmin(a), wmax(a),
-			     &r))
+	/* Idle CPU is capacity the sibling set can take too: count it in
+	 * the set's share (G) as an idle, zero-weight member. */
+	s[k].weight = 0;
+	s[k].share_ppm = idle_share(a);
+	s[k].wait_ns = 0;
+	if (cgw_policy_raise(s, k + 1, 0, target, a->active_ppm, wmin(a),
+			     wmax(a), &r))
 		return;
-	if (r.weight > n->weight_now && node_may_write(a, n, now)) {
+	/* one step at most x4: a window's estimate can be far off */
+	if (r.weight > n->weight_now * ACT_MAX_STEP) {
+		r.weight = n->weight_now * ACT_MAX_STEP;
+		r.clamped = false;
+	}
+	if (r.weight > n->weight_now && node_may_write(a, n, now) &&
+	    (e->type == CGW_EV_BREACH || s[0].share_ppm < gc->min_ppm)) {
 		snprintf(want, sizeof(want), "%" PRIu64, r.weight);
 		snprintf(reason, sizeof(reason),
-			 "raise: share %.1f%% < min %.1f%%, aiming at %.1f%% against %zu sibling%s%s",
-			 e->share_ppm / 1e4, gc->min_ppm / 1e4, target / 1e4,
-			 k - 1, k == 2 ? "" : "s",
+			 "raise: share %.1f%% (average %.1f%%) < min %.1f%%, aiming at %.1f%% against %zu sibling%s (set share %.1f%%)%s",
+			 e->share_ppm / 1e4, s[0].share_ppm / 1e4, gc->min_ppm / 1e4, target / 1e4,
+			 k - 1, k == 2 ? "" : "s", set_share(s, k + 1) / 1e4,
 			 r.clamped ? ", clamped" : "");
 		if (!act_write(a, n, &n->weight, want, g, reason,
 			       e->t_event_ns)) {
@@ -600,9 +630,15 @@ static void on_min(struct act_ctx *a, int g, struct act_node *n,
 	} else {
 		cgw_relax_breach(&n->rw);
 	}
-	/* weights cannot do it, or did not: escalate */
-	if (r.clamped || r.hopeless || r.no_competition ||
-	    (e->type == CGW_EV_PERSIST && n->weight_now == before))
+	/*
+	 * Escalate only when the breach persists, the averaged share (not
+	 * one noisy window) is still below the minimum two cooldowns after
+	 * the last raise, and weights cannot do more or did not help.
+	 */
+	if (e->type == CGW_EV_PERSIST && s[0].share_ppm < gc->min_ppm &&
+	    now - n->rw.last_write_ns >= 2 * a->cfg->cooldown_ns &&
+	    (r.clamped || r.hopeless || r.no_competition ||
+	     n->weight_now == before))
 		escalate(a, g, n, target, e, now);
 }
 

@@ -130,6 +130,23 @@ int warden_load(struct warden *w, const struct warden_opts *o, char *err,
 		cgwarden_bpf__destroy(skel);
 		return ret;
 	}
+	/* slot 0, idle time: evaluated for its share, never judged */
+	{
+		struct cgw_slot idle = { .active = 1 };
+		uint32_t zero = 0;
+
+		ret = bpf_map__update_elem(skel->maps.slots, &zero,
+					   sizeof(zero), &idle, sizeof(idle),
+					   BPF_ANY);
+		if (ret) {
+			snprintf(err, errlen, "cannot set up the idle slot: %s",
+				 strerror(-ret));
+			munmap((void *)w->slots, w->slots_len);
+			w->slots = NULL;
+			cgwarden_bpf__destroy(skel);
+			return ret;
+		}
+	}
 	skel->bss->nr_online = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
 	skel->bss->nr_slots = 1;
 	skel->bss->min_level = 0;
