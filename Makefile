@@ -31,8 +31,14 @@ CPPFLAGS += -Iuser -Ibpf -I$(OUTPUT)
 LIBBPF_LIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
 INIH_LIBS   := $(shell $(PKG_CONFIG) --libs inih 2>/dev/null || echo -linih)
 ifeq ($(STATIC),1)
+# libelf.a needs zlib and zstd.  -static also goes into CFLAGS because the
+# unit-test link rule does not use LDFLAGS (-static is ignored with -c).
+# Debian ships no libcmocka.a: build one from the cmocka source package
+# (scripts/install-deps installs it as /usr/local/lib/libcmocka.a).
 LDFLAGS += -static
+CFLAGS  += -static
 LIBBPF_LIBS := -lbpf -lelf -lz -lzstd
+INIH_LIBS   := -linih
 endif
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
@@ -120,10 +126,31 @@ test-unit: $(UNIT_BINS)
 test-integration: $(OUTPUT)/cgwarden $(INTEG_BINS) $(HELPER_BINS)
 	$(Q)scripts/run-tests integration $(INTEG_BINS)
 
+# Statically linked agent, tests and helpers in $(OUTPUT)/static, for the
+# qemu initramfs (the guest has no shared libraries).
+.PHONY: tests-build-static
+tests-build-static:
+	$(Q)echo 'int main(void) { return 0; }' | \
+		$(CC) -static -x c - -lcmocka -o /dev/null 2>/dev/null || { \
+		echo 'tests-build-static: no static libcmocka.a (Debian ships only the shared one): run scripts/install-deps' >&2; \
+		exit 1; }
+	$(Q)$(MAKE) --no-print-directory STATIC=1 OUTPUT=$(OUTPUT)/static tests-build
+
+# The qemu kernel matrix (scripts/test-vm; TEST_VM_KERNELS: default generic rt).
+TEST_VM_KERNELS ?=
+test-vm: tests-build-static
+	$(Q)OUTPUT=$(OUTPUT) scripts/test-vm $(TEST_VM_KERNELS)
+
 # TEST_VM=0 skips the qemu kernel matrix; `make test-vm` runs it alone.
+# Both parts run even when the first fails; `make test` fails if either did.
 TEST_VM ?= 1
 test: tests-build
-	$(Q)scripts/run-tests all $(UNIT_BINS) -- $(INTEG_BINS)
+	$(Q)rc=0; \
+	scripts/run-tests all $(UNIT_BINS) -- $(INTEG_BINS) || rc=1; \
+	if [ "$(TEST_VM)" != 0 ]; then \
+		$(MAKE) --no-print-directory test-vm || rc=1; \
+	fi; \
+	exit $$rc
 
 deps:
 	scripts/install-deps
