@@ -12,7 +12,8 @@
  * and a task's time is credited to every watched ancestor too (a task in
  * web/worker3 counts for web).  Idle time goes to slot 0.
  *
- * A window timer (bpf_timer, default every 10 ms) closes windows: it
+ * A window clock (default every 10 ms) closes windows: a bpf_timer, or on
+ * PREEMPT_RT kernels, which refuse bpf_timer, a perf cpu-clock event.  It
  * compares each watched cgroup's share of the machine in that window with
  * its constraints, and sends a ring-buffer record only on a breach edge
  * (enter, clear) or, while a breach persists, once per cooldown.  Nothing
@@ -630,39 +631,62 @@ static int eval_slot_cb(__u32 i, void *arg)
 	return 0;
 }
 
-static int window_cb(void *map, __u32 *key, struct timer_elem *te)
+/* Closes a window: claims time in progress everywhere, judges slots. */
+static __always_inline void close_window(void)
 {
 	struct eval_ctx ctx = { .now = bpf_ktime_get_ns() };
 	__u64 prev = last_eval_ns;
-	__u32 n;
 
 	bpf_loop(nr_cpu_ids, claim_cpu_cb, &ctx, 0);
 	if (prev && ctx.now > prev) {
 		ctx.elapsed = ctx.now - prev;
 		if (ctx.elapsed > 2 * window_ns)
 			__sync_fetch_and_add(&stats.timer_late, 1);
-		n = nr_slots;
-		bpf_loop(n, eval_slot_cb, &ctx, 0);
+		bpf_loop(nr_slots, eval_slot_cb, &ctx, 0);
 		__sync_fetch_and_add(&stats.windows, 1);
 	}
 	last_eval_ns = ctx.now;
+}
+
+/*
+ * Window clock, first choice: a bpf_timer, armed once by cgw_arm (whose
+ * link the agent drops as soon as timer_armed is set).
+ */
+static int window_cb(void *map, __u32 *key, struct timer_elem *te)
+{
+	close_window();
 	bpf_timer_start(&te->t, window_ns, 0);
 	return 0;
 }
 
-static __always_inline void arm_timer(void)
+SEC("tp_btf/sched_switch")
+int BPF_PROG(cgw_arm)
 {
 	struct timer_elem *te;
 	__u32 zero = 0;
 
 	if (timer_armed || __sync_val_compare_and_swap(&timer_armed, 0, 1))
-		return;
+		return 0;
 	te = bpf_map_lookup_elem(&window_timer, &zero);
 	if (!te)
-		return;
+		return 0;
 	bpf_timer_init(&te->t, &window_timer, CLOCK_MONOTONIC);
 	bpf_timer_set_callback(&te->t, window_cb);
 	bpf_timer_start(&te->t, window_ns, 0);
+	return 0;
+}
+
+/*
+ * Window clock, second choice: PREEMPT_RT kernels refuse bpf_timer
+ * ("bpf_timer cannot be used for PREEMPT_RT", 6.1-rt), so there the agent
+ * loads this instead, on a CPU-wide software cpu-clock perf event whose
+ * sample period is one window.
+ */
+SEC("perf_event")
+int cgw_tick(void *ctx)
+{
+	close_window();
+	return 0;
 }
 
 /* --- scheduler hooks ------------------------------------------------- */
@@ -678,7 +702,6 @@ static __always_inline void on_switch(bool preempt, struct task_struct *prev,
 
 	if (!c)
 		return;
-	arm_timer();
 
 	d = claim(c, now);
 	t = prev->pid ? task_slots(prev, BPF_LOCAL_STORAGE_GET_F_CREATE) : NULL;

@@ -45,6 +45,7 @@ struct agent {
 	int trace_windows;
 	int restore;
 	int rt_priority;
+	enum warden_clock clock;
 	const char *state_file;
 	struct cgw_config *cfg;
 	struct cgw_hier hier;
@@ -90,6 +91,9 @@ static void usage(FILE *f)
 		"                         (default: detected from /proc/self/mountinfo)\n"
 		"      --trace-windows    diagnostics: report every window of every cgroup\n"
 		"                         (100 records/s per cgroup at 10 ms windows)\n"
+		"      --window-clock C   what closes windows: timer (bpf_timer), perf (a\n"
+		"                         cpu-clock event) or auto (perf on PREEMPT_RT,\n"
+		"                         which refuses bpf_timer; timer elsewhere)\n"
 		"  -v, --verbose          libbpf debug output and kernel-side counters\n"
 		"  -h, --help             this text\n"
 		"  -V, --version          version\n");
@@ -98,7 +102,7 @@ static void usage(FILE *f)
 static int parse_args(struct agent *a, int argc, char **argv)
 {
 	enum { OPT_CHECK = 256, OPT_JSON, OPT_DRY, OPT_ROOT, OPT_TRACE,
-	       OPT_RESTORE, OPT_STATE, OPT_RT };
+	       OPT_RESTORE, OPT_STATE, OPT_RT, OPT_CLOCK };
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check", no_argument, NULL, OPT_CHECK },
@@ -109,6 +113,7 @@ static int parse_args(struct agent *a, int argc, char **argv)
 		{ "restore", no_argument, NULL, OPT_RESTORE },
 		{ "state-file", required_argument, NULL, OPT_STATE },
 		{ "rt-priority", required_argument, NULL, OPT_RT },
+		{ "window-clock", required_argument, NULL, OPT_CLOCK },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -141,6 +146,20 @@ static int parse_args(struct agent *a, int argc, char **argv)
 			break;
 		case OPT_STATE:
 			a->state_file = optarg;
+			break;
+		case OPT_CLOCK:
+			if (!strcmp(optarg, "timer"))
+				a->clock = WARDEN_CLOCK_TIMER;
+			else if (!strcmp(optarg, "perf"))
+				a->clock = WARDEN_CLOCK_PERF;
+			else if (!strcmp(optarg, "auto"))
+				a->clock = WARDEN_CLOCK_AUTO;
+			else {
+				fprintf(stderr,
+					"cgwarden: --window-clock: '%s' is not timer, perf or auto\n",
+					optarg);
+				return -EINVAL;
+			}
 			break;
 		case OPT_RT: {
 			char *end;
@@ -370,6 +389,7 @@ static int start(struct agent *a)
 		.hyst_ppm = a->cfg->hyst_ppm,
 		.verbose = a->verbose,
 		.trace_windows = a->trace_windows,
+		.clock = a->clock,
 	};
 	char err[512];
 	int ret;
@@ -413,10 +433,11 @@ static int start(struct agent *a)
 		return ret;
 	}
 	fprintf(stderr,
-		"cgwarden: watching %zu cgroup%s (%zu with competitors) on %s (%s), window %llu us, cooldown %llu us%s\n",
+		"cgwarden: watching %zu cgroup%s (%zu with competitors) on %s (%s), window %llu us (%s), cooldown %llu us%s\n",
 		a->ngroups, a->ngroups == 1 ? "" : "s", a->act.nnodes, a->hier.root,
 		cgw_mode_name(a->hier.mode),
 		(unsigned long long)(a->cfg->window_ns / 1000),
+		warden_clock_name(&a->w),
 		(unsigned long long)(a->cfg->cooldown_ns / 1000),
 		a->dry_run ? ", dry run" : "");
 	return 0;

@@ -3,7 +3,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/perf_event.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -73,6 +75,25 @@ int warden_probe(char *err, size_t errlen)
 	return 0;
 }
 
+/* PREEMPT_RT kernels refuse bpf_timer: they get the perf clock. */
+static bool kernel_is_rt(void)
+{
+	char c = 0;
+	FILE *f = fopen("/sys/kernel/realtime", "re");
+
+	if (f) {
+		if (fread(&c, 1, 1, f) != 1)
+			c = 0;
+		fclose(f);
+	}
+	return c == '1';
+}
+
+const char *warden_clock_name(const struct warden *w)
+{
+	return w->perf_clock ? "perf cpu-clock" : "bpf_timer";
+}
+
 int warden_load(struct warden *w, const struct warden_opts *o, char *err,
 		size_t errlen)
 {
@@ -108,6 +129,12 @@ int warden_load(struct warden *w, const struct warden_opts *o, char *err,
 	skel->rodata->hyst_ppm = o->hyst_ppm;
 	skel->rodata->nr_cpu_ids = (uint32_t)w->nr_cpus;
 	skel->rodata->trace_windows = o->trace_windows;
+	w->window_ns = o->window_ns;
+	w->perf_fd = -1;
+	w->perf_clock = o->clock == WARDEN_CLOCK_PERF ||
+			(o->clock == WARDEN_CLOCK_AUTO && kernel_is_rt());
+	bpf_program__set_autoload(skel->progs.cgw_arm, !w->perf_clock);
+	bpf_program__set_autoload(skel->progs.cgw_tick, w->perf_clock);
 	bpf_map__set_max_entries(skel->maps.cpus, (uint32_t)w->nr_cpus);
 
 	/* load and verify */
@@ -219,14 +246,62 @@ int warden_unwatch(struct warden *w, uint32_t slot)
 	return ret;
 }
 
+/* The perf window clock: a cpu-clock event on CPU 0 every window. */
+static int attach_perf_clock(struct warden *w, char *err, size_t errlen)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_SOFTWARE,
+		.size = sizeof(attr),
+		.config = PERF_COUNT_SW_CPU_CLOCK,
+		.sample_period = w->window_ns,
+	};
+	int ret;
+
+	w->perf_fd = (int)syscall(SYS_perf_event_open, &attr, -1, 0, -1,
+				  PERF_FLAG_FD_CLOEXEC);
+	if (w->perf_fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot open the perf window clock: %s",
+			 strerror(errno));
+		return ret;
+	}
+	w->tick = bpf_program__attach_perf_event(w->skel->progs.cgw_tick,
+						 w->perf_fd);
+	if (!w->tick) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot attach the perf window clock: %s",
+			 strerror(errno));
+		return ret;
+	}
+	return 0;
+}
+
+/* The bpf_timer clock is armed by cgw_arm on the next context switch;
+ * then its link goes, so no switch pays for it again. */
+static int arm_timer_clock(struct warden *w, char *err, size_t errlen)
+{
+	for (int i = 0; i < 1000 && !w->skel->bss->timer_armed; i++)
+		usleep(1000);
+	bpf_link__destroy(w->skel->links.cgw_arm);
+	w->skel->links.cgw_arm = NULL;
+	if (!w->skel->bss->timer_armed) {
+		snprintf(err, errlen, "the window timer was not armed within 1 s");
+		return -ETIME;
+	}
+	return 0;
+}
+
 int warden_attach(struct warden *w, char *err, size_t errlen)
 {
 	int ret = cgwarden_bpf__attach(w->skel);
 
-	if (ret)
+	if (ret) {
 		snprintf(err, errlen, "cannot attach to sched_switch/sched_wakeup: %s",
 			 strerror(-ret));
-	return ret;
+		return ret;
+	}
+	return w->perf_clock ? attach_perf_clock(w, err, errlen) :
+			       arm_timer_clock(w, err, errlen);
 }
 
 static int read_cpus(struct warden *w, struct cgw_cpu *c)
@@ -313,6 +388,11 @@ int warden_events_fd(struct warden *w)
 
 void warden_close(struct warden *w)
 {
+	bpf_link__destroy(w->tick);
+	w->tick = NULL;
+	if (w->perf_fd >= 0)
+		close(w->perf_fd);
+	w->perf_fd = -1;
 	if (w->slots)
 		munmap((void *)w->slots, w->slots_len);
 	w->slots = NULL;

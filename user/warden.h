@@ -11,6 +11,12 @@
 struct cgwarden_bpf;
 struct ring_buffer;
 
+enum warden_clock {
+	WARDEN_CLOCK_AUTO = 0, /* perf on PREEMPT_RT, else timer */
+	WARDEN_CLOCK_TIMER, /* bpf_timer */
+	WARDEN_CLOCK_PERF, /* perf cpu-clock event on one CPU */
+};
+
 struct warden_opts {
 	uint64_t window_ns;
 	uint64_t cooldown_ns;
@@ -18,6 +24,7 @@ struct warden_opts {
 	uint32_t hyst_ppm;
 	bool verbose; /* libbpf debug output */
 	bool trace_windows; /* a record for every window of every slot */
+	enum warden_clock clock;
 };
 
 struct warden {
@@ -27,7 +34,13 @@ struct warden {
 	int min_level, max_level;
 	const volatile struct cgw_slot *slots; /* mmap of the slots map */
 	size_t slots_len;
+	bool perf_clock; /* windows closed by cgw_tick, not bpf_timer */
+	uint64_t window_ns;
+	int perf_fd;
+	struct bpf_link *tick;
 };
+
+const char *warden_clock_name(const struct warden *w);
 
 /* Checks the kernel for what the BPF side needs; names what is missing. */
 int warden_probe(char *err, size_t errlen);

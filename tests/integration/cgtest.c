@@ -415,6 +415,11 @@ int cgt_agent_start(struct cgt_agent *a, const char *config,
 		argv[n++] = "--cgroup-root";
 		argv[n++] = hier.root;
 	}
+	/* CGW_TEST_CLOCK=timer|perf runs the suite on one window clock */
+	if (getenv("CGW_TEST_CLOCK")) {
+		argv[n++] = "--window-clock";
+		argv[n++] = getenv("CGW_TEST_CLOCK");
+	}
 	for (int i = 0; extra && extra[i] && n < 30; i++)
 		argv[n++] = extra[i];
 	argv[n] = NULL;

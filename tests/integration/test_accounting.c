@@ -12,6 +12,7 @@
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -95,6 +96,10 @@ static void test_accuracy(void **state)
 		.cooldown_ns = 50000000ull * (uint64_t)cgt_slow(),
 		.clear_windows = 2,
 		.hyst_ppm = 10000,
+		.clock = getenv("CGW_TEST_CLOCK") &&
+					 !strcmp(getenv("CGW_TEST_CLOCK"), "perf") ?
+				 WARDEN_CLOCK_PERF :
+				 WARDEN_CLOCK_AUTO,
 	};
 	struct cgt_load solo = { .nthreads = 1, .cpu = 1 };
 	struct cgt_load child = { .nthreads = 1, .cpu = 0 };
