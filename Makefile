@@ -68,7 +68,7 @@ HELPER_BINS := $(patsubst tests/helpers/%.c,$(OUTPUT)/tests/%,$(HELPER_SRCS))
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all clean deps test test-unit test-integration test-vm vmlinux format demo bench
+.PHONY: all clean deps test test-unit test-integration test-vm vmlinux format demo bench kernel-table
 
 all: $(OUTPUT)/cgwarden
 
@@ -144,13 +144,24 @@ test-vm: tests-build-static
 # TEST_VM=0 skips the qemu kernel matrix; `make test-vm` runs it alone.
 # Both parts run even when the first fails; `make test` fails if either did.
 TEST_VM ?= 1
+# The README's kernel table is checked against what the matrix tested.
 test: tests-build
 	$(Q)rc=0; \
-	scripts/run-tests all $(UNIT_BINS) -- $(INTEG_BINS) || rc=1; \
+	RESULTS=$(OUTPUT)/host-results.txt \
+		scripts/run-tests all $(UNIT_BINS) -- $(INTEG_BINS) || rc=1; \
 	if [ "$(TEST_VM)" != 0 ]; then \
 		$(MAKE) --no-print-directory test-vm || rc=1; \
+		scripts/kernel-table --check README.md $(OUTPUT)/host-results.txt \
+			$(OUTPUT)/vm/results.txt || rc=1; \
 	fi; \
 	exit $$rc
+
+# Rewrites the README's kernel table from the last `make test`.
+kernel-table:
+	$(Q)scripts/kernel-table $(OUTPUT)/host-results.txt $(OUTPUT)/vm/results.txt >$(OUTPUT)/kernel-table.md
+	$(Q)awk -v t=$(OUTPUT)/kernel-table.md \
+		'/<!-- kernel-table -->/ { print; while ((getline l < t) > 0) print l; skip = 1; next } \
+		 /<!-- \/kernel-table -->/ { skip = 0 } !skip' README.md >README.md.new && mv README.md.new README.md
 
 deps:
 	scripts/install-deps
