@@ -114,6 +114,10 @@ $(OUTPUT)/tests/test_%: tests/integration/test_%.c $(INTEG_LIB_OBJS) $(AGENT_LIB
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) -Iuser/core -Itests/integration $(CFLAGS) $(LDFLAGS) $^ $(LIBBPF_LIBS) $(INIH_LIBS) -lcmocka -lpthread -lz -lm -o $@
 
+$(OUTPUT)/tests/cgw-empty: tests/helpers/cgw-empty.c $(OUTPUT)/empty.bpf.o | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIBBPF_LIBS) -lz -o $@
+
 $(OUTPUT)/tests/%: tests/helpers/%.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -lpthread -lm -o $@

@@ -16,6 +16,16 @@
 /* NULL when the test can run, else why it must be skipped. */
 const char *cgt_skip_reason(void);
 
+/* In a cmocka test: skip it, saying why, unless it can run here. */
+#define CGT_NEED_ENV()                                         \
+	do {                                                   \
+		const char *why_ = cgt_skip_reason();          \
+		if (why_) {                                    \
+			print_message("SKIP: %s\n", why_);     \
+			skip();                                \
+		}                                              \
+	} while (0)
+
 /* The hierarchy under test (CGW_TEST_CGROUP_ROOT overrides detection). */
 struct cgw_hier *cgt_hier(void);
 

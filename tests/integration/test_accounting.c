@@ -107,15 +107,11 @@ static void test_accuracy(void **state)
 		{ .rel = "solo" }, { .rel = "par" },
 		{ .rel = "par/c1" }, { .rel = "par/c2" },
 	};
-	const char *skip = cgt_skip_reason();
 	struct cgw_stats st;
 	char err[512];
 
 	(void)state;
-	if (skip) {
-		print_message("SKIP: %s\n", skip);
-		skip();
-	}
+	CGT_NEED_ENV();
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
 		print_message("SKIP: needs 2 CPUs\n");
 		skip();

@@ -57,16 +57,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void need_env(void)
-{
-	const char *skip = cgt_skip_reason();
-
-	if (skip) {
-		print_message("SKIP: %s\n", skip);
-		skip();
-	}
-}
-
 static const char *weight_file(void)
 {
 	return cgt_hier()->mode == CGW_MODE_V2 ? "cpu.weight" : "cpu.shares";
@@ -93,6 +83,30 @@ static int start_agent(const char *body, bool dry_run)
 		 "[agent]\nwindow = %dms\ncooldown = %dms\nhold = %dms\n\n%s",
 		 10 * cgt_slow(), 50 * cgt_slow(), 500 * cgt_slow(), body);
 	return cgt_agent_start(&agent, cfg, dry_run ? dry : args);
+}
+
+/*
+ * Creates cgroup @rel with enough CPU hogs to saturate the machine, under
+ * an agent watching it with @constraint (e.g. "max_share = 25%").  @quota0,
+ * if given, gets the quota file as it was before the agent started.
+ * Returns the hogs' pid.
+ */
+static pid_t watched_hog(const char *rel, const char *constraint,
+			 bool dry_run, char *quota0, size_t len)
+{
+	struct cgt_load sat = { .nthreads = 2, .cpu = -1 };
+	char body[512];
+	pid_t pid;
+
+	assert_int_equal(cgt_mkcg(rel), 0);
+	if (quota0)
+		read_file(rel, quota_file(), quota0, len);
+	snprintf(body, sizeof(body), "[%s]\npath = %s\n%s\n", rel,
+		 cgt_relpath(rel), constraint);
+	assert_int_equal(start_agent(body, dry_run), 0);
+	pid = cgt_spawn(rel, &sat, NULL);
+	assert_true(pid > 0);
+	return pid;
 }
 
 /* Share of the machine used by @rel over @ms, from the kernel. */
@@ -173,7 +187,7 @@ static void test_c4_without_agent(void **state)
 	double s[INTERVALS];
 
 	(void)state;
-	need_env();
+	CGT_NEED_ENV();
 	scenario(false, s);
 	for (int i = 0; i < INTERVALS; i++) {
 		assert_true(s[i] > 0.35);
@@ -187,7 +201,7 @@ static void test_c4_with_agent_and_restore(void **state)
 	double s[INTERVALS];
 
 	(void)state;
-	need_env();
+	CGT_NEED_ENV();
 	scenario(true, s);
 	for (int i = 0; i < INTERVALS; i++)
 		assert_true(s[i] >= 0.48);
@@ -216,7 +230,7 @@ static void test_idle_min_never_raised(void **state)
 	char body[256], w0[32], w1[32];
 
 	(void)state;
-	need_env();
+	CGT_NEED_ENV();
 	assert_int_equal(cgt_mkcg("idle"), 0);
 	assert_int_equal(cgt_mkcg("busy"), 0);
 	read_file("idle", weight_file(), w0, sizeof(w0));
@@ -232,17 +246,11 @@ static void test_idle_min_never_raised(void **state)
 
 static void test_max_share_held(void **state)
 {
-	struct cgt_load sat = { .nthreads = 2, .cpu = -1 };
-	char body[256];
 	double s;
 
 	(void)state;
-	need_env();
-	assert_int_equal(cgt_mkcg("hog"), 0);
-	snprintf(body, sizeof(body), "[hog]\npath = %s\nmax_share = 25%%\n",
-		 cgt_relpath("hog"));
-	assert_int_equal(start_agent(body, false), 0);
-	assert_true(cgt_spawn("hog", &sat, NULL) > 0);
+	CGT_NEED_ENV();
+	watched_hog("hog", "max_share = 25%", false, NULL, 0);
 	cgt_sleep_ms(500 * cgt_slow());
 	for (int i = 0; i < 2; i++) {
 		s = kernel_share("hog", 1000);
@@ -255,26 +263,22 @@ static void test_max_share_held(void **state)
 
 static void test_sigkill_then_restore(void **state)
 {
-	struct cgt_load sat = { .nthreads = 2, .cpu = -1 };
 	static const char *const act[] = { "\"type\":\"action\"", NULL };
-	char body[256], q0[64], q1[64], q2[64], out[4096];
+	char q0[64], q1[64], q2[64], out[4096], body[512];
 	const char *argv[] = { cgt_bin("cgwarden"), "--restore", "--state-file",
 			       statefile, NULL };
 
 	(void)state;
-	need_env();
-	assert_int_equal(cgt_mkcg("hog"), 0);
-	read_file("hog", quota_file(), q0, sizeof(q0));
-	snprintf(body, sizeof(body), "[hog]\npath = %s\nmax_share = 25%%\n",
-		 cgt_relpath("hog"));
-	assert_int_equal(start_agent(body, false), 0);
-	assert_true(cgt_spawn("hog", &sat, NULL) > 0);
+	CGT_NEED_ENV();
+	watched_hog("hog", "max_share = 25%", false, q0, sizeof(q0));
 	assert_non_null(cgt_agent_wait(&agent, act, 2000 * cgt_slow()));
 	assert_int_equal(cgt_agent_stop(&agent, SIGKILL), 128 + SIGKILL);
 	read_file("hog", quota_file(), q1, sizeof(q1));
 	assert_string_not_equal(q0, q1); /* the crash left the cap */
 	assert_int_equal(access(statefile, F_OK), 0);
 	/* a new agent refuses to start over the leftover state */
+	snprintf(body, sizeof(body), "[hog]\npath = %s\nmax_share = 25%%\n",
+		 cgt_relpath("hog"));
 	assert_int_not_equal(start_agent(body, false), 0);
 	assert_int_equal(cgt_run(argv, out, sizeof(out)), 0);
 	print_message("%s", out);
@@ -285,20 +289,13 @@ static void test_sigkill_then_restore(void **state)
 
 static void test_vanished_cgroup(void **state)
 {
-	struct cgt_load sat = { .nthreads = 2, .cpu = -1 };
 	static const char *const act[] = { "\"type\":\"action\"", NULL };
-	char body[512], err[16384], path[PATH_MAX * 2];
+	char err[16384], path[PATH_MAX * 2];
 	pid_t pid;
 
 	(void)state;
-	need_env();
-	assert_int_equal(cgt_mkcg("doomed"), 0);
-	snprintf(body, sizeof(body),
-		 "[doomed]\npath = %s\nmax_share = 25%%\n",
-		 cgt_relpath("doomed"));
-	assert_int_equal(start_agent(body, false), 0);
-	pid = cgt_spawn("doomed", &sat, NULL);
-	assert_true(pid > 0);
+	CGT_NEED_ENV();
+	pid = watched_hog("doomed", "max_share = 25%", false, NULL, 0);
 	assert_non_null(cgt_agent_wait(&agent, act, 2000 * cgt_slow()));
 	cgt_kill(pid);
 	snprintf(path, sizeof(path), "%s/%s", cgt_hier()->root,
@@ -313,17 +310,12 @@ static void test_vanished_cgroup(void **state)
 
 static void test_external_write_stops_managing(void **state)
 {
-	struct cgt_load sat = { .nthreads = 2, .cpu = -1 };
 	static const char *const act[] = { "\"type\":\"action\"", NULL };
-	char body[256], q[64], err[16384], theirs[64];
+	char q[64], err[16384], theirs[64];
 
 	(void)state;
-	need_env();
-	assert_int_equal(cgt_mkcg("hog"), 0);
-	snprintf(body, sizeof(body), "[hog]\npath = %s\nmax_share = 25%%\n",
-		 cgt_relpath("hog"));
-	assert_int_equal(start_agent(body, false), 0);
-	assert_true(cgt_spawn("hog", &sat, NULL) > 0);
+	CGT_NEED_ENV();
+	watched_hog("hog", "max_share = 25%", false, NULL, 0);
 	assert_non_null(cgt_agent_wait(&agent, act, 2000 * cgt_slow()));
 	/* an operator sets another cap: 80% of one CPU, still above 25% */
 	if (cgt_hier()->mode == CGW_MODE_V2) {
@@ -346,19 +338,13 @@ static void test_external_write_stops_managing(void **state)
 
 static void test_dry_run_writes_nothing(void **state)
 {
-	struct cgt_load sat = { .nthreads = 2, .cpu = -1 };
 	static const char *const act[] = { "\"type\":\"action\"",
 					   "\"dry_run\":true", NULL };
-	char body[256], q0[64], q1[64];
+	char q0[64], q1[64];
 
 	(void)state;
-	need_env();
-	assert_int_equal(cgt_mkcg("hog"), 0);
-	read_file("hog", quota_file(), q0, sizeof(q0));
-	snprintf(body, sizeof(body), "[hog]\npath = %s\nmax_share = 25%%\n",
-		 cgt_relpath("hog"));
-	assert_int_equal(start_agent(body, true), 0);
-	assert_true(cgt_spawn("hog", &sat, NULL) > 0);
+	CGT_NEED_ENV();
+	watched_hog("hog", "max_share = 25%", true, q0, sizeof(q0));
 	assert_non_null(cgt_agent_wait(&agent, act, 2000 * cgt_slow()));
 	read_file("hog", quota_file(), q1, sizeof(q1));
 	assert_string_equal(q0, q1);

@@ -32,16 +32,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void need_env(void)
-{
-	const char *skip = cgt_skip_reason();
-
-	if (skip) {
-		print_message("SKIP: %s\n", skip);
-		skip();
-	}
-}
-
 static const char *config(const char *body)
 {
 	static char buf[4096];
@@ -71,7 +61,7 @@ static void test_min_breach_and_clear(void **state)
 	pid_t hog;
 
 	(void)state;
-	need_env();
+	CGT_NEED_ENV();
 	assert_int_equal(cgt_mkcg("web"), 0);
 	assert_int_equal(cgt_mkcg("hog"), 0);
 	assert_int_equal(cgt_set_weight("web", 256), 0);
@@ -124,7 +114,7 @@ static void test_sleeper_never_breaches(void **state)
 	char body[512];
 
 	(void)state;
-	need_env();
+	CGT_NEED_ENV();
 	assert_int_equal(cgt_mkcg("nap"), 0);
 	assert_int_equal(cgt_mkcg("hog"), 0);
 	static const char *const trace[] = { "--trace-windows", NULL };
@@ -156,7 +146,7 @@ static void test_max_breach_and_clear(void **state)
 	pid_t pid;
 
 	(void)state;
-	need_env();
+	CGT_NEED_ENV();
 	assert_int_equal(cgt_mkcg("batch"), 0);
 	snprintf(body, sizeof(body), "[batch]\npath = %s\nmax_share = 25%%\n",
 		 cgt_relpath("batch"));
@@ -200,7 +190,7 @@ static void test_invalid_config_attaches_nothing(void **state)
 	int fd;
 
 	(void)state;
-	need_env();
+	CGT_NEED_ENV();
 	if (access("/usr/bin/strace", X_OK)) {
 		print_message("SKIP: strace is not installed (make deps)\n");
 		skip();
