@@ -262,17 +262,16 @@ static __always_inline struct cgw_task *task_slots(struct task_struct *p,
 	return t;
 }
 
-static __always_inline void charge_run(struct cgw_cpu *c, __u64 delta)
+/* Adds @delta of run time to the @n slots in @slot. */
+static __always_inline void charge(const __u32 *slot, __u32 n, __u64 delta)
 {
-	__u32 n = c->nslots;
-
 	for (__u32 i = 0; i < CGW_MAX_NEST; i++) {
 		struct cgw_acct *a;
 		__u32 s;
 
 		if (i >= n)
 			break;
-		s = c->slot[i];
+		s = slot[i];
 		a = bpf_map_lookup_elem(&acct, &s);
 		if (a)
 			__sync_fetch_and_add(&a->run_ns, delta);
@@ -359,23 +358,6 @@ static __always_inline void end_wait(struct cgw_task *t, __u64 now)
 	}
 }
 
-static __always_inline void charge_slots(struct cgw_task *t, __u64 delta)
-{
-	__u32 n = t->nslots;
-
-	for (__u32 i = 0; i < CGW_MAX_NEST; i++) {
-		struct cgw_acct *a;
-		__u32 s;
-
-		if (i >= n)
-			break;
-		s = t->slot[i];
-		a = bpf_map_lookup_elem(&acct, &s);
-		if (a)
-			__sync_fetch_and_add(&a->run_ns, delta);
-	}
-}
-
 /*
  * Charges @prev, leaving @c, with the kernel's own figure: the growth of
  * its se.sum_exec_runtime since we last charged it (current here:
@@ -394,12 +376,12 @@ static __always_inline void charge_task(struct cgw_cpu *c, struct cgw_task *t,
 	if (!t->rt_charged) { /* first sight: running since before attach */
 		t->rt_charged = rt ?: 1;
 		if (d)
-			charge_slots(t, d);
+			charge(t->slot, t->nslots, d);
 		return;
 	}
 	/* may come out negative when the timer's wall time included IRQ or
 	 * steal time the kernel does not count: wraps, by design */
-	charge_slots(t, rt - t->rt_charged - by_timer);
+	charge(t->slot, t->nslots, rt - t->rt_charged - by_timer);
 	t->rt_charged = rt;
 }
 
@@ -465,7 +447,7 @@ static int claim_cpu_cb(__u32 cpu, void *arg)
 	if (__sync_val_compare_and_swap(&c->last, old, ctx->now) != old)
 		return 0;
 	d = ctx->now - old;
-	charge_run(&snap, d);
+	charge(snap.slot, snap.nslots, d);
 	if (c->tc_task != (__u64)curr) {
 		c->tc_task = (__u64)curr;
 		c->tc_ns = 0;
@@ -718,7 +700,7 @@ static __always_inline void on_switch(bool preempt, struct task_struct *prev,
 		if (preempt || task_state(prev) == 0)
 			mark_queued(t, now);
 	} else if (d) {
-		charge_run(c, d); /* idle, or no storage: wall time */
+		charge(c->slot, c->nslots, d); /* idle, or no storage: wall time */
 	}
 
 	if (!next->pid) {
