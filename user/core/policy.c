@@ -58,24 +58,26 @@ static uint64_t sat_add(uint64_t a, uint64_t b)
 #define CONV_SHARES 1024ULL
 #define CONV_WEIGHT 100ULL
 
+/* round(v * num / den), clamped to [lo, hi]; inputs that map at or above
+ * hi return hi directly, so the product cannot overflow. */
+static uint64_t rescale(uint64_t v, uint64_t num, uint64_t den, uint64_t lo,
+			uint64_t hi)
+{
+	if (v >= hi * den / num)
+		return hi;
+	return clamp_u64((v * num + den / 2) / den, lo, hi);
+}
+
 uint64_t cgw_shares_to_weight(uint64_t shares)
 {
-	uint64_t w;
-
-	if (shares >= CGW_WEIGHT_MAX * CONV_SHARES / CONV_WEIGHT)
-		return CGW_WEIGHT_MAX;
-	w = (shares * CONV_WEIGHT + CONV_SHARES / 2) / CONV_SHARES;
-	return clamp_u64(w, CGW_WEIGHT_MIN, CGW_WEIGHT_MAX);
+	return rescale(shares, CONV_WEIGHT, CONV_SHARES, CGW_WEIGHT_MIN,
+		       CGW_WEIGHT_MAX);
 }
 
 uint64_t cgw_weight_to_shares(uint64_t weight)
 {
-	uint64_t s;
-
-	if (weight >= CGW_SHARES_MAX * CONV_WEIGHT / CONV_SHARES)
-		return CGW_SHARES_MAX;
-	s = (weight * CONV_SHARES + CONV_WEIGHT / 2) / CONV_WEIGHT;
-	return clamp_u64(s, CGW_SHARES_MIN, CGW_SHARES_MAX);
+	return rescale(weight, CONV_SHARES, CONV_WEIGHT, CGW_SHARES_MIN,
+		       CGW_SHARES_MAX);
 }
 
 /* --- weight raise ------------------------------------------------------- */
