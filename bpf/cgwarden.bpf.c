@@ -89,6 +89,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 #define CLOCK_MONOTONIC 1
 #define barrier() asm volatile("" ::: "memory")
+#define READ_ONCE_U64(x) (*(volatile __u64 *)&(x))
 
 /* Set by the agent before load. */
 const volatile __u64 window_ns = 10000000;
@@ -109,6 +110,7 @@ __s32 max_level;
 struct cgw_stats stats;
 __u64 timer_armed;
 __u64 last_eval_ns;
+__u64 first_eval_ns; /* no tracked wait can start before this */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -555,13 +557,29 @@ static int eval_slot_cb(__u32 i, void *arg)
 		return 0;
 	run = a->run_ns;
 	wait = a->wait_ns;
-	nq = a->nr_queued;
-	qsum = a->queued_ts_sum;
+	/* count, then sum, in this order (the writers add the sum first and
+	 * take the count first): a torn pair can then only come out short.
+	 * Without the barrier the compiler may load the sum first, and a
+	 * task counted without its stamp reads as a wait of `now` (seen:
+	 * 56.8 s of wait in one 50 ms window). */
+	nq = READ_ONCE_U64(a->nr_queued);
+	barrier();
+	qsum = READ_ONCE_U64(a->queued_ts_sum);
 	/* Sum of (now - enqueue stamp) over waiting tasks.  Modular
 	 * arithmetic makes overflow harmless; writers order their updates
 	 * so that a torn read can only come out negative (then ignored). */
-	if (nq && (__s64)(nq * ctx->now - qsum) > 0)
-		wait += nq * ctx->now - qsum;
+	if (nq && (__s64)(nq * ctx->now - qsum) > 0) {
+		__u64 inprog = nq * ctx->now - qsum;
+
+		/* Tasks are tracked only after attach: nq waits cannot add
+		 * up to more than nq * (time since the first window + one
+		 * window).  Anything above is a torn or skewed pair; it is
+		 * not counted (and never ratchets prev_wait up). */
+		if (inprog <= nq * (ctx->now - first_eval_ns + window_ns))
+			wait += inprog;
+		else
+			__sync_fetch_and_add(&stats.wait_rejected, 1);
+	}
 	if (st->active == 1) { /* first window: just take the baseline */
 		st->prev_run_ns = run;
 		st->prev_wait_ns = wait;
@@ -619,6 +637,8 @@ static __always_inline void close_window(void)
 	struct eval_ctx ctx = { .now = bpf_ktime_get_ns() };
 	__u64 prev = last_eval_ns;
 
+	if (!first_eval_ns)
+		first_eval_ns = ctx.now;
 	bpf_loop(nr_cpu_ids, claim_cpu_cb, &ctx, 0);
 	if (prev && ctx.now > prev) {
 		ctx.elapsed = ctx.now - prev;

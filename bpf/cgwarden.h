@@ -120,7 +120,8 @@ struct cgw_stats {
 	__u64 timer_late; /* windows that closed more than 1 window late */
 	__u64 nest_overflow; /* tasks with more watched ancestors than fit */
 	__u64 stale_cpu; /* timer found a CPU running an unreported task */
-	__u64 pad[2];
+	__u64 wait_rejected; /* impossible in-progress waits not counted */
+	__u64 pad;
 };
 _Static_assert(sizeof(struct cgw_stats) == 64, "struct cgw_stats layout");
 

@@ -304,11 +304,13 @@ static void print_stats(struct agent *a)
 
 	warden_stats(&a->w, &st);
 	fprintf(stderr,
-		"cgwarden: kernel side: %llu windows evaluated, %llu events sent, %llu dropped (ring buffer full), %llu late windows\n",
+		"cgwarden: kernel side: %llu windows evaluated, %llu events sent, %llu dropped (ring buffer full), %llu late windows, %llu stale-CPU corrections, %llu impossible waits rejected\n",
 		(unsigned long long)st.windows,
 		(unsigned long long)st.events_sent,
 		(unsigned long long)st.events_dropped,
-		(unsigned long long)st.timer_late);
+		(unsigned long long)st.timer_late,
+		(unsigned long long)st.stale_cpu,
+		(unsigned long long)st.wait_rejected);
 }
 
 static int load_config(struct agent *a)
