@@ -196,6 +196,28 @@ int warden_watch(struct warden *w, uint64_t cgid, int level, uint32_t min_ppm,
 	uint32_t s = w->next_slot;
 	int ret;
 
+	/* Already watched without constraints, as the sibling of a group
+	 * configured earlier: give that slot this group's constraints. */
+	if (!bpf_map__lookup_elem(w->skel->maps.watch, &cgid, sizeof(cgid), &s,
+				  sizeof(s), 0)) {
+		struct cgw_slot cur;
+
+		ret = bpf_map__lookup_elem(w->skel->maps.slots, &s, sizeof(s),
+					   &cur, sizeof(cur), 0);
+		if (ret)
+			return ret;
+		if (cur.min_ppm || cur.max_ppm)
+			return -EEXIST;
+		cur.min_ppm = min_ppm;
+		cur.max_ppm = max_ppm;
+		cur.clear_windows_max = clear_max;
+		ret = bpf_map__update_elem(w->skel->maps.slots, &s, sizeof(s),
+					   &cur, sizeof(cur), BPF_EXIST);
+		if (!ret)
+			*slot = s;
+		return ret;
+	}
+	s = w->next_slot;
 	if (s >= CGW_MAX_SLOTS)
 		return -ENOSPC;
 	/* slot state first, then publish it in the watch map */

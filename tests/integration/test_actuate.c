@@ -261,6 +261,35 @@ static void test_max_share_held(void **state)
 	assert_int_equal(cgt_agent_stop(&agent, SIGTERM), 0);
 }
 
+/*
+ * Two configured cgroups that are siblings: the first one's sibling
+ * discovery watches the second without constraints; the second must get
+ * its own constraint on that slot (the agent refused to start before).
+ */
+static void test_sibling_groups(void **state)
+{
+	struct cgt_load sat = { .nthreads = 2, .cpu = -1 };
+	char body[512];
+	double s;
+
+	(void)state;
+	CGT_NEED_ENV();
+	assert_int_equal(cgt_mkcg("web"), 0);
+	assert_int_equal(cgt_mkcg("batch"), 0);
+	snprintf(body, sizeof(body),
+		 "[web]\npath = %s\nmin_share = 50%%\n"
+		 "[batch]\npath = %s\nmax_share = 25%%\n",
+		 cgt_relpath("web"), cgt_relpath("batch"));
+	assert_int_equal(start_agent(body, false), 0);
+	assert_true(cgt_spawn("batch", &sat, NULL) > 0);
+	cgt_sleep_ms(500 * cgt_slow());
+	s = kernel_share("batch", 1000);
+	print_message("batch, sibling of web, capped at 25%%: %.1f%%\n",
+		      100 * s);
+	assert_true(s >= 0.22 && s <= 0.28);
+	assert_int_equal(cgt_agent_stop(&agent, SIGTERM), 0);
+}
+
 static void test_sigkill_then_restore(void **state)
 {
 	static const char *const act[] = { "\"type\":\"action\"", NULL };
@@ -359,6 +388,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_c4_with_agent_and_restore, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idle_min_never_raised, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_share_held, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sibling_groups, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sigkill_then_restore, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vanished_cgroup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_external_write_stops_managing, setup, teardown),
