@@ -162,7 +162,8 @@ static int save_state(struct act_ctx *a, const struct cgw_file *pending,
 
 static void report(const struct act_ctx *a, const char *type, const char *name,
 		   const struct cgw_file *f, const char *old, const char *new,
-		   const char *reason, uint64_t t_event, uint64_t t_written)
+		   const char *reason, uint64_t t_event, uint64_t t_written,
+		   bool saved)
 {
 	fprintf(stderr, "cgwarden: %s%s [%s] %s %s: %s -> %s (%s)", type,
 		a->dry_run ? " (dry run)" : "", name, f->rel, f->name, old, new,
@@ -183,9 +184,10 @@ static void report(const struct act_ctx *a, const char *type, const char *name,
 	cgw_json_str(stdout, new);
 	printf(",\"reason\":");
 	cgw_json_str(stdout, reason);
-	printf(",\"dry_run\":%s,\"t_event_ns\":%" PRIu64
-	       ",\"t_written_ns\":%" PRIu64 "}\n",
-	       a->dry_run ? "true" : "false", t_event, t_written);
+	printf(",\"dry_run\":%s,\"saved_original\":%s,\"t_event_ns\":%" PRIu64
+	       ",\"t_recv_ns\":%" PRIu64 ",\"t_written_ns\":%" PRIu64 "}\n",
+	       a->dry_run ? "true" : "false", saved ? "true" : "false",
+	       t_event, t_event ? a->t_recv_ns : 0, t_written);
 	fflush(stdout);
 }
 
@@ -199,6 +201,7 @@ static int act_write(struct act_ctx *a, struct act_node *n, struct cgw_file *f,
 	char old[CGW_STATE_VALUE_MAX];
 	enum cgw_set res;
 	uint64_t t_written;
+	bool saved = false;
 	int ret;
 
 	/* A first change: its original goes to disk before the write, and
@@ -212,6 +215,7 @@ static int act_write(struct act_ctx *a, struct act_node *n, struct cgw_file *f,
 				group_name(a, g), f->rel, f->name);
 			return ret;
 		}
+		saved = true;
 	}
 	ret = cgw_file_set(f, want, a->dry_run, old, sizeof(old), &res);
 	t_written = cgw_now_ns();
@@ -245,7 +249,7 @@ static int act_write(struct act_ctx *a, struct act_node *n, struct cgw_file *f,
 	}
 	a->writes++;
 	report(a, "action", group_name(a, g), f, old, want, reason, t_event,
-	       t_written);
+	       t_written, saved);
 	return 0;
 }
 
@@ -819,7 +823,7 @@ int act_restore_all(struct act_ctx *a)
 				continue;
 			}
 			report(a, "restore", group_name(a, n->group), fs[k], cur,
-			       orig, "agent exit", 0, cgw_now_ns());
+			       orig, "agent exit", 0, cgw_now_ns(), false);
 		}
 	}
 	if (!failed && !a->dry_run && a->state_file) {
@@ -885,7 +889,7 @@ int act_restore_from_state(const char *state_file, bool json)
 			failed++;
 		} else {
 			report(&a, "restore", "-", &f, cur, st.e[i].value,
-			       "--restore after a crash", 0, cgw_now_ns());
+			       "--restore after a crash", 0, cgw_now_ns(), false);
 		}
 		cgw_file_close(&f);
 	}

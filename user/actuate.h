@@ -43,6 +43,9 @@ struct act_ctx {
 	struct act_node *nodes;
 	size_t nnodes, cap;
 	int *group_node; /* group index -> node index */
+	/* CLOCK_MONOTONIC when the agent took the current ring-buffer
+	 * record (0: none), reported with the writes it causes */
+	uint64_t t_recv_ns;
 	/* counters for the exit report */
 	uint64_t writes, skipped, released;
 };

@@ -284,6 +284,7 @@ static int handle_event(void *ctx, void *data, size_t len)
 {
 	struct agent *a = ctx;
 	const struct cgw_event *e = data;
+	uint64_t t_recv = cgw_now_ns();
 	struct group *g;
 
 	if (len < sizeof(*e))
@@ -292,8 +293,10 @@ static int handle_event(void *ctx, void *data, size_t len)
 	if (!g || check_gone(a, g))
 		return 0;
 	/* act first: the write is what the breach waits for */
-	if (e->type != CGW_EV_WINDOW)
+	if (e->type != CGW_EV_WINDOW) {
+		a->act.t_recv_ns = t_recv;
 		act_on_event(&a->act, (int)(g - a->groups), e);
+	}
 	print_event(a, g, e);
 	return 0;
 }
