@@ -27,7 +27,8 @@ static char made[MAX_CGS][PATH_MAX];
 static int nmade;
 static pid_t pids[MAX_PIDS];
 static int npids;
-static char tmpfiles[8][256];
+#define MAX_TMP 16
+static char tmpfiles[MAX_TMP][256];
 static int ntmp;
 
 uint64_t cgt_now_ns(void)
@@ -360,27 +361,107 @@ uint64_t cgt_proc_cpu_ns(pid_t pid)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* Path of the kernel's usage counter of @rel (relative to the hierarchy
+ * root, no prefix): cpu.stat (v2) or cpuacct.usage (v1). */
+static int usage_path(const char *relroot, char *path, size_t len)
+{
+	if (hier.mode == CGW_MODE_V2)
+		snprintf(path, len, "%s/%s/cpu.stat", hier.root, relroot);
+	else if (acct_root[0])
+		snprintf(path, len, "%s/%s/cpuacct.usage", acct_root, relroot);
+	else
+		return -ENOENT;
+	return 0;
+}
+
+int cgt_usage_open(const char *relroot)
+{
+	char path[PATH_MAX * 2];
+	int fd;
+
+	if (usage_path(relroot, path, sizeof(path)))
+		return -ENOENT;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int cgt_usage_read(int fd, uint64_t *ns)
+{
+	char buf[4096], *p;
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+	if (n <= 0)
+		return n < 0 ? -errno : -EIO;
+	buf[n] = '\0';
+	if (hier.mode == CGW_MODE_V2) {
+		p = strstr(buf, "usage_usec ");
+		if (!p)
+			return -EIO;
+		*ns = strtoull(p + 11, NULL, 10) * 1000;
+	} else {
+		*ns = strtoull(buf, NULL, 10);
+	}
+	return 0;
+}
+
 uint64_t cgt_kernel_usage_ns(const char *rel)
 {
-	char buf[4096], path[PATH_MAX * 2], *p;
-	int fd, n;
+	int fd = cgt_usage_open(cgt_relpath(rel));
+	uint64_t ns = 0;
 
-	if (hier.mode == CGW_MODE_V2) {
-		if (cgt_read(rel, "cpu.stat", buf, sizeof(buf)) < 0)
-			return 0;
-		p = strstr(buf, "usage_usec ");
-		return p ? strtoull(p + 11, NULL, 10) * 1000 : 0;
-	}
-	if (!acct_root[0])
-		return 0;
-	snprintf(path, sizeof(path), "%s/%s/cpuacct.usage", acct_root,
-		 cgt_relpath(rel));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
-	n = cgw_read_fd(fd, buf, sizeof(buf));
+	if (cgt_usage_read(fd, &ns))
+		ns = 0;
 	close(fd);
-	return n > 0 ? strtoull(buf, NULL, 10) : 0;
+	return ns;
+}
+
+int cgt_rmcg(const char *rel)
+{
+	char path[PATH_MAX * 2];
+	int ret = 0;
+
+	for (int h = 0; h < 2; h++) {
+		const char *root = h ? acct_root : hier.root;
+
+		if (!root[0] || (h && hier.mode == CGW_MODE_V2))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", root, cgt_relpath(rel));
+		for (int i = 0; rmdir(path); i++) {
+			if (errno != EBUSY || i >= 1000) {
+				if (errno != ENOENT)
+					ret = -errno;
+				break;
+			}
+			usleep(100); /* its tasks are still exiting */
+		}
+	}
+	return ret;
+}
+
+/* Temporary files, removed by cgt_cleanup(); when there are too many
+ * (a benchmark starts dozens of agents), the oldest goes first. */
+static void tmp_add(const char *path)
+{
+	if (ntmp == MAX_TMP) {
+		unlink(tmpfiles[0]);
+		memmove(tmpfiles[0], tmpfiles[1],
+			sizeof(tmpfiles[0]) * (MAX_TMP - 1));
+		ntmp--;
+	}
+	snprintf(tmpfiles[ntmp++], sizeof(tmpfiles[0]), "%s", path);
+}
+
+static void tmp_del(const char *path)
+{
+	unlink(path);
+	for (int i = 0; i < ntmp; i++)
+		if (!strcmp(tmpfiles[i], path)) {
+			memcpy(tmpfiles[i], tmpfiles[--ntmp],
+			       sizeof(tmpfiles[0]));
+			return;
+		}
 }
 
 int cgt_agent_start(struct cgt_agent *a, const char *config,
@@ -388,24 +469,17 @@ int cgt_agent_start(struct cgt_agent *a, const char *config,
 {
 	char cfgpath[] = "/tmp/cgwtest-cfg-XXXXXX";
 	const char *argv[32];
-	int out[2], fd, n = 0, errfd;
-	static const char *const started[] = { "watching", NULL };
-	char errbuf[8192];
+	int fd, n = 0, ret;
 
-	memset(a, 0, sizeof(*a));
 	fd = mkstemp(cfgpath);
 	if (fd < 0)
 		return -errno;
 	if (write(fd, config, strlen(config)) != (ssize_t)strlen(config)) {
 		close(fd);
+		unlink(cfgpath);
 		return -EIO;
 	}
 	close(fd);
-	if (ntmp < 7) {
-		snprintf(tmpfiles[ntmp++], 256, "%s", cfgpath);
-	}
-	snprintf(a->errfile, sizeof(a->errfile), "%s.err", cfgpath);
-	snprintf(tmpfiles[ntmp++], 256, "%s", a->errfile);
 
 	argv[n++] = cgt_bin("cgwarden");
 	argv[n++] = "-c";
@@ -423,13 +497,29 @@ int cgt_agent_start(struct cgt_agent *a, const char *config,
 	for (int i = 0; extra && extra[i] && n < 30; i++)
 		argv[n++] = extra[i];
 	argv[n] = NULL;
+	ret = cgt_agent_exec(a, argv);
+	snprintf(a->cfgfile, sizeof(a->cfgfile), "%s", cfgpath);
+	tmp_add(a->cfgfile);
+	return ret;
+}
 
-	if (pipe2(out, O_CLOEXEC))
-		return -errno;
-	errfd = open(a->errfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-		     0600);
+int cgt_agent_exec(struct cgt_agent *a, const char *const *argv)
+{
+	char errpath[] = "/tmp/cgwtest-err-XXXXXX";
+	int out[2], errfd;
+	static const char *const started[] = { "watching", NULL };
+	char errbuf[8192];
+
+	memset(a, 0, sizeof(*a));
+	errfd = mkstemp(errpath);
 	if (errfd < 0)
 		return -errno;
+	snprintf(a->errfile, sizeof(a->errfile), "%s", errpath);
+	tmp_add(a->errfile);
+	if (pipe2(out, O_CLOEXEC)) {
+		close(errfd);
+		return -errno;
+	}
 	a->pid = fork();
 	if (a->pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -444,15 +534,19 @@ int cgt_agent_start(struct cgt_agent *a, const char *config,
 	if (npids < MAX_PIDS)
 		pids[npids++] = a->pid;
 	/* "watching" goes to stderr: poll the file for it */
-	for (int i = 0; i < 200; i++) {
+	for (int i = 0; i < 400; i++) {
 		int st;
 
 		if (cgt_agent_stderr(a, errbuf, sizeof(errbuf)) > 0 &&
 		    strstr(errbuf, started[0]))
 			return 0;
 		if (waitpid(a->pid, &st, WNOHANG) == a->pid) {
+			for (int j = 0; j < npids; j++)
+				if (pids[j] == a->pid)
+					pids[j] = pids[--npids];
 			a->pid = 0;
-			fprintf(stderr, "agent exited early:\n%s\n", errbuf);
+			fprintf(stderr, "%s exited early:\n%s\n", argv[0],
+				errbuf);
 			return -ECHILD;
 		}
 		cgt_sleep_ms(25);
@@ -520,6 +614,8 @@ int cgt_agent_stop(struct cgt_agent *a, int sig)
 			pids[i] = pids[--npids];
 	a->pid = 0;
 	close(a->out_fd);
+	if (a->cfgfile[0])
+		tmp_del(a->cfgfile);
 	if (WIFSIGNALED(st))
 		return 128 + WTERMSIG(st);
 	return WEXITSTATUS(st);

@@ -68,6 +68,7 @@ struct cgt_agent {
 	pid_t pid;
 	int out_fd; /* agent's stdout (JSON lines) */
 	char errfile[256]; /* agent's stderr */
+	char cfgfile[256]; /* its config (cgt_agent_start) */
 	char buf[65536];
 	size_t len;
 	char recent[16][512]; /* last lines read, for failure reports */
@@ -78,6 +79,9 @@ struct cgt_agent {
  * plus @extra args (NULL-terminated).  Waits until it reports "watching". */
 int cgt_agent_start(struct cgt_agent *a, const char *config,
 		    const char *const *extra);
+/* Starts @argv (argv[0] a path) like cgt_agent_start: stdout on a pipe,
+ * stderr in a file, returns once it wrote "watching" on stderr. */
+int cgt_agent_exec(struct cgt_agent *a, const char *const *argv);
 /* Next stdout line containing every needle in @needles (NULL-terminated),
  * within @timeout_ms.  Returns a pointer valid until the next call, or
  * NULL on timeout/EOF. */
@@ -92,6 +96,14 @@ int cgt_agent_stderr(struct cgt_agent *a, char *buf, size_t len);
 
 /* Integer value of "key":N in a JSON line; -1 if absent. */
 long long cgt_json_int(const char *line, const char *key);
+
+/* The kernel's usage counter of @relroot (relative to the hierarchy root,
+ * e.g. cgt_relpath(rel)), opened once and read with cgt_usage_read():
+ * cheap enough to sample every millisecond. */
+int cgt_usage_open(const char *relroot);
+int cgt_usage_read(int fd, uint64_t *ns);
+/* Removes cgroup @rel (after its tasks exit), in every hierarchy. */
+int cgt_rmcg(const char *rel);
 
 /* Runs a command and returns its exit status; output into @out. */
 int cgt_run(const char *const *argv, char *out, size_t len);
