@@ -114,6 +114,11 @@ $(OUTPUT)/tests/test_%: tests/integration/test_%.c $(INTEG_LIB_OBJS) $(AGENT_LIB
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) -Iuser/core -Itests/integration $(CFLAGS) $(LDFLAGS) $^ $(LIBBPF_LIBS) $(INIH_LIBS) -lcmocka -lpthread -lz -lm -o $@
 
+# Benchmarks (scripts/bench): real cgroups, the agent, the polling agent.
+$(OUTPUT)/tests/cgw-bench: tests/bench/cgw-bench.c $(INTEG_LIB_OBJS) $(AGENT_LIB_OBJS) $(CORE_OBJS) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) -Iuser/core -Itests/integration $(CFLAGS) $(LDFLAGS) $^ $(LIBBPF_LIBS) $(INIH_LIBS) -lpthread -lz -lm -o $@
+
 $(OUTPUT)/tests/cgw-empty: tests/helpers/cgw-empty.c $(OUTPUT)/empty.bpf.o | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIBBPF_LIBS) -lz -o $@
@@ -173,6 +178,12 @@ deps:
 # The README's first command: a live scenario on real cgroups.
 demo: $(OUTPUT)/cgwarden $(HELPER_BINS)
 	scripts/demo
+
+# Benchmarks (issue 5, docs/performance.md): `make bench`, or one part:
+# `make bench BENCH=latency` (latency compare overhead scale rest accuracy).
+BENCH ?=
+bench: $(OUTPUT)/cgwarden $(HELPER_BINS) $(OUTPUT)/tests/cgw-bench
+	$(Q)BUILD=$(OUTPUT) scripts/bench $(BENCH)
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/$(ARCH)/vmlinux_$$(uname -r | cut -d. -f1-2).h
