@@ -352,8 +352,8 @@ static int cmd_latency(void)
 	       state_dir(), state_on_tmpfs() ? "tmpfs" : "not tmpfs");
 	print_stats("breach -> written", "us", &s);
 	print_stats(" of which breach -> agent", "us", &sdl);
-	print_stats(" original already on disk", "us", &sns);
-	print_stats(" original fsync'ed first", "us", &ssv);
+	print_stats(" original already saved", "us", &sns);
+	print_stats(" original saved first", "us", &ssv);
 	printf("  %zu breach events, %zu writes (%zu raise, %zu cap, %zu other) in %.1f s\n",
 	       breaches, writes, by_raise, by_cap, by_other,
 	       (double)(cgt_now_ns() - t0) / 1e9);
@@ -575,7 +575,39 @@ struct trial {
 	double marker_s; /* first write, relative to onset */
 	int early; /* writes before c4 started */
 	double c1_end_pct; /* c1's share over the trial's last 2 s */
+	/* c1's share in each 10 ms window before c4 (series trials) */
+	struct stats pre;
+	double pre_below_min, pre_below_40; /* fraction of those windows */
 };
+
+/* c1's 10 ms shares before @onset, from the sampler. */
+static void pre_onset_windows(uint64_t onset, uint32_t min_ppm,
+			      struct trial *tr)
+{
+	double *v = calloc(smp.n / 10 + 1, sizeof(double));
+	size_t n = 0, below_min = 0, below_40 = 0, i = 0;
+
+	if (!v)
+		die("out of memory");
+	while (i < smp.n && smp.s[i].t < onset) {
+		size_t j = i;
+
+		while (j < smp.n && smp.s[j].t < smp.s[i].t + 10 * MSEC)
+			j++;
+		if (j >= smp.n || smp.s[j].t > onset)
+			break;
+		v[n] = 100.0 * (double)(smp.s[j].u[0] - smp.s[i].u[0]) /
+		       ((double)(smp.s[j].t - smp.s[i].t) * opt.ncpu);
+		below_min += v[n] * 1e4 < min_ppm;
+		below_40 += v[n] < 40;
+		n++;
+		i = j;
+	}
+	stats_of(v, n, &tr->pre);
+	tr->pre_below_min = n ? (double)below_min / (double)n : 0;
+	tr->pre_below_40 = n ? (double)below_40 / (double)n : 0;
+	free(v);
+}
 
 /* The weight the study's operator gives the recreated c1: what the same
  * policy computes for c1 against c2..c4 all saturating. */
@@ -658,14 +690,16 @@ static void run_trial(enum method m, const struct scenario *sc,
 	if (c1 < 0 || cgt_spawn("c2", &l, NULL) < 0 ||
 	    cgt_spawn("c3", &l, NULL) < 0)
 		die("cannot start the load");
+	int before_ms = series ? 2000 : BEFORE_MS;
+
 	cgt_sleep_ms(1000);
 	/* the poller has no run-queue wait to tell a starting c1 from one
 	 * that wants no CPU: start it on the steady state */
 	if (m == M_POLL100 || m == M_POLL10)
 		poll_agent_start(&a, m == M_POLL100 ? 100 : 10, sc->min_ppm);
 	sampler_start(opt.rt_prio > 1 ? opt.rt_prio - 1 : 0,
-		      (BEFORE_MS + STATIC_DELAY_MS + AFTER_MS) / 1000 + 2);
-	cgt_sleep_ms(BEFORE_MS);
+		      (size_t)(before_ms + STATIC_DELAY_MS + AFTER_MS) / 1000 + 2);
+	cgt_sleep_ms(before_ms);
 	/* writes before c4 (c1 started first, alone for a moment) */
 	while (a.pid && cgt_agent_wait(&a, want, 0))
 		tr->early++;
@@ -732,6 +766,8 @@ static void run_trial(enum method m, const struct scenario *sc,
 	}
 	if (series) {
 		char name[64], what[128];
+
+		pre_onset_windows(onset, sc->min_ppm, tr);
 
 		snprintf(name, sizeof(name), "series-%s-%s.dat", sc->name,
 			 method_name[m]);
@@ -864,12 +900,20 @@ static int cmd_compare(const char *only)
 		printf("  %-8s c1 %.1f%%, first write %.1f ms after c4%s\n",
 		       method_name[m], st.c1_end_pct, st.marker_s * 1e3,
 		       st.early ? " (it also wrote before c4)" : "");
-		if (f)
+		printf("           before c4, c1's %zu windows of 10 ms: min %.1f%%, p50 %.1f%%, max %.1f%%; %.0f%% below 50%%, %.0f%% below 40%%\n",
+		       st.pre.n, st.pre.min, st.pre.p50, st.pre.max,
+		       100 * st.pre_below_min, 100 * st.pre_below_40);
+		if (f) {
 			fprintf(f,
 				"%s\"%s\":{\"file\":\"series-study-%s.dat\",\"t_s\":%.4f,"
-				"\"c1_end_pct\":%.2f,\"early_writes\":%d}",
+				"\"c1_end_pct\":%.2f,\"early_writes\":%d,"
+				"\"pre_c4_below_min\":%.4f,\"pre_c4_below_40\":%.4f,",
 				first ? "" : ",", method_name[m], method_name[m],
-				st.marker_s, st.c1_end_pct, st.early);
+				st.marker_s, st.c1_end_pct, st.early,
+				st.pre_below_min, st.pre_below_40);
+			json_stats(f, "pre_c4_window_pct", &st.pre);
+			fputc('}', f);
+		}
 		first = false;
 	}
 	if (f) {
@@ -1196,60 +1240,124 @@ static void snap_proc(pid_t pid, struct proc_snap *s)
 	closedir(d);
 }
 
-static int cmd_rest(void)
+struct rest {
+	double wps, cpu;
+	uint64_t switches, rss, hwm;
+	int threads, events;
+};
+
+/* Wakeups, CPU and memory of the running agent @a over @secs. */
+static void measure_rest(struct cgt_agent *a, int secs, struct rest *r)
 {
-	struct cgt_load busy = { .nthreads = 1, .cpu = -1 };
 	const char *any[] = { "\"type\":", NULL };
 	struct proc_snap a0, a1;
+	uint64_t t0, t1;
+	char status[64];
+
+	cgt_sleep_ms(2000);
+	snap_proc(a->pid, &a0);
+	t0 = cgt_now_ns();
+	cgt_sleep_ms(secs * 1000);
+	snap_proc(a->pid, &a1);
+	t1 = cgt_now_ns();
+	snprintf(status, sizeof(status), "/proc/%d/status", a->pid);
+	r->rss = status_field(status, "VmRSS");
+	r->hwm = status_field(status, "VmHWM");
+	r->events = 0;
+	while (cgt_agent_wait(a, any, 0))
+		r->events++;
+	r->switches = a1.switches - a0.switches;
+	r->threads = a1.threads;
+	r->wps = (double)r->switches / ((double)(t1 - t0) / 1e9);
+	r->cpu = (double)(a1.cpu_ns - a0.cpu_ns) / (double)(t1 - t0) * 100;
+}
+
+static void print_rest(const char *who, const struct rest *r)
+{
+	printf("  %-16s wakeups %7.2f/s (%" PRIu64 " context switches, %d thread%s), CPU %.4f%%, RSS %" PRIu64
+	       " kB (peak %" PRIu64 " kB), %d events\n",
+	       who, r->wps, r->switches, r->threads, r->threads == 1 ? "" : "s",
+	       r->cpu, r->rss, r->hwm, r->events);
+}
+
+static void json_rest(FILE *f, const struct rest *r)
+{
+	fprintf(f,
+		"\"wakeups_per_s\":%.3f,\"switches\":%" PRIu64 ",\"cpu_pct\":%.5f,"
+		"\"rss_kb\":%" PRIu64 ",\"hwm_kb\":%" PRIu64 ",\"threads\":%d,\"events\":%d",
+		r->wps, r->switches, r->cpu, r->rss, r->hwm, r->threads,
+		r->events);
+}
+
+/*
+ * cgwarden watching four cgroups (one busy within its limits, three idle)
+ * when no promise is broken; then, for comparison, the 10 ms polling
+ * agent of `compare` watching the same four.
+ */
+static int cmd_rest(void)
+{
+	static const char *const names[NGROUPS] = { "idle", "busy", "idle2",
+						    "idle3" };
+	struct cgt_load busy = { .nthreads = 1, .cpu = -1 };
+	int secs = opt.count ? opt.count : 10;
+	struct rest rc, rp;
+	const char *argv[16];
+	char cfg[1024], self[PATH_MAX];
 	struct cgt_agent a;
-	int secs = opt.count ? opt.count : 10, events = 0;
-	uint64_t t0, t1, rss, hwm;
-	char cfg[512], status[64];
-	double wps, cpu;
+	ssize_t len;
+	int n = 0;
 	FILE *f;
 
 	need_env();
-	if (cgt_mkcg("idle") || cgt_mkcg("busy"))
-		die("cannot create cgroups");
+	for (int i = 0; i < NGROUPS; i++)
+		if (cgt_mkcg(names[i]))
+			die("cannot create cgroup %s", names[i]);
 	/* busy uses one CPU: above its minimum, below its maximum */
 	snprintf(cfg, sizeof(cfg),
 		 "[agent]\nwindow = 10ms\n"
 		 "[idle]\npath = %s\nmin_share = 50%%\n"
-		 "[busy]\npath = %s\nmin_share = 10%%\nmax_share = 90%%\n",
-		 cgt_relpath("idle"), cgt_relpath("busy"));
+		 "[busy]\npath = %s\nmin_share = 10%%\nmax_share = 90%%\n"
+		 "[idle2]\npath = %s\nmax_share = 50%%\n"
+		 "[idle3]\npath = %s\nmin_share = 25%%\n",
+		 cgt_relpath("idle"), cgt_relpath("busy"), cgt_relpath("idle2"),
+		 cgt_relpath("idle3"));
 	if (cgt_spawn("busy", &busy, NULL) < 0)
 		die("cannot start the load");
 	agent_start(&a, cfg, false);
-	cgt_sleep_ms(2000);
-	snap_proc(a.pid, &a0);
-	t0 = cgt_now_ns();
-	cgt_sleep_ms(secs * 1000);
-	snap_proc(a.pid, &a1);
-	t1 = cgt_now_ns();
-	snprintf(status, sizeof(status), "/proc/%d/status", a.pid);
-	rss = status_field(status, "VmRSS");
-	hwm = status_field(status, "VmHWM");
-	while (cgt_agent_wait(&a, any, 0))
-		events++;
+	measure_rest(&a, secs, &rc);
+	agent_stop(&a);
+
+	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (len <= 0)
+		die("/proc/self/exe: %s", strerror(errno));
+	self[len] = '\0';
+	argv[n++] = self;
+	argv[n++] = "poll";
+	argv[n++] = "-i";
+	argv[n++] = "10";
+	argv[n++] = "-p";
+	argv[n++] = "0";
+	for (int i = 0; i < NGROUPS; i++)
+		argv[n++] = strdup(cgt_relpath(names[i]));
+	argv[n] = NULL;
+	if (cgt_agent_exec(&a, argv))
+		die("the polling agent did not start");
+	measure_rest(&a, secs, &rp);
 	agent_stop(&a);
 	cgt_cleanup();
 
-	wps = (double)(a1.switches - a0.switches) / ((double)(t1 - t0) / 1e9);
-	cpu = (double)(a1.cpu_ns - a0.cpu_ns) / (double)(t1 - t0) * 100;
-	printf("rest: agent watching 2 cgroups (one idle, one busy within its limits) for %d s\n",
+	printf("rest: 4 cgroups watched (one busy within its limits, three idle), %d s\n",
 	       secs);
-	printf("  wakeups %.2f/s (%" PRIu64 " context switches, %d threads), CPU %.4f%%, RSS %" PRIu64
-	       " kB (peak %" PRIu64 " kB), %d events\n",
-	       wps, a1.switches - a0.switches, a1.threads, cpu, rss, hwm,
-	       events);
+	print_rest("cgwarden", &rc);
+	print_rest("poll every 10 ms", &rp);
 	f = open_out();
 	if (f) {
-		fprintf(f,
-			"{\"part\":\"rest\",\"seconds\":%d,\"wakeups_per_s\":%.3f,"
-			"\"switches\":%" PRIu64 ",\"cpu_pct\":%.5f,\"rss_kb\":%" PRIu64
-			",\"hwm_kb\":%" PRIu64 ",\"threads\":%d,\"events\":%d}\n",
-			secs, wps, a1.switches - a0.switches, cpu, rss, hwm,
-			a1.threads, events);
+		fprintf(f, "{\"part\":\"rest\",\"seconds\":%d,\"cgroups\":%d,",
+			secs, NGROUPS);
+		json_rest(f, &rc);
+		fprintf(f, ",\"poll10\":{");
+		json_rest(f, &rp);
+		fprintf(f, "}}\n");
 		close_out(f);
 	}
 	return 0;
