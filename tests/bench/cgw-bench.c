@@ -520,8 +520,8 @@ static void write_series(const char *name, uint64_t t0, const char *what)
 
 		while (j + 1 < smp.n && smp.s[j].t < smp.s[i].t + 100 * MSEC)
 			j++;
-		if (j == i)
-			break;
+		if (smp.s[j].t - smp.s[i].t < 90 * MSEC)
+			break; /* a short last bin */
 		fprintf(f, "%.3f",
 			((double)smp.s[j].t - (double)t0) / 1e9);
 		for (int g = 0; g < NGROUPS; g++)
