@@ -208,6 +208,9 @@ int warden_watch(struct warden *w, uint64_t cgid, int level, uint32_t min_ppm,
 			return ret;
 		if (cur.min_ppm || cur.max_ppm)
 			return -EEXIST;
+		/* the window timer runs once attached: it owns the slot */
+		if (w->skel->links.cgw_switch)
+			return -EBUSY;
 		cur.min_ppm = min_ppm;
 		cur.max_ppm = max_ppm;
 		cur.clear_windows_max = clear_max;

@@ -51,7 +51,11 @@ int warden_load(struct warden *w, const struct warden_opts *o, char *err,
 
 /* Starts watching cgroup @cgid at @level with the given constraints (0:
  * none); a max breach clears after @clear_max good windows (0: the global
- * clear_windows).  The slot can be used at once; returns it in @slot. */
+ * clear_windows).  The slot can be used at once; returns it in @slot.
+ * A cgroup already watched without constraints (a sibling found for an
+ * earlier group) keeps its slot and takes these constraints: only before
+ * warden_attach(), since the whole slot is rewritten.  -EEXIST if it has
+ * constraints already. */
 int warden_watch(struct warden *w, uint64_t cgid, int level, uint32_t min_ppm,
 		 uint32_t max_ppm, uint32_t clear_max, uint32_t *slot);
 
