@@ -632,10 +632,12 @@ static uint64_t static_weight(const struct scenario *sc)
 	return r.weight;
 }
 
+/* The polling agent (cmd_poll) as a subprocess, protecting names[0]. */
 static void poll_agent_start(struct cgt_agent *a, int interval_ms,
-			     uint32_t min_ppm)
+			     uint32_t min_ppm, int rt_prio,
+			     const char *const names[NGROUPS])
 {
-	char iv[16], prio[16], mp[16], self[PATH_MAX];
+	char iv[16], prio[16], mp[16], self[PATH_MAX], rel[NGROUPS][PATH_MAX];
 	const char *argv[16];
 	int n = 0, ret;
 	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -644,7 +646,7 @@ static void poll_agent_start(struct cgt_agent *a, int interval_ms,
 		die("/proc/self/exe: %s", strerror(errno));
 	self[len] = '\0';
 	snprintf(iv, sizeof(iv), "%d", interval_ms);
-	snprintf(prio, sizeof(prio), "%d", opt.rt_prio);
+	snprintf(prio, sizeof(prio), "%d", rt_prio);
 	argv[n++] = self;
 	argv[n++] = "poll";
 	argv[n++] = "-i";
@@ -654,8 +656,10 @@ static void poll_agent_start(struct cgt_agent *a, int interval_ms,
 	snprintf(mp, sizeof(mp), "%u", min_ppm);
 	argv[n++] = "-m";
 	argv[n++] = mp;
-	for (int g = 0; g < NGROUPS; g++)
-		argv[n++] = strdup(cgt_relpath(group_names[g]));
+	for (int g = 0; g < NGROUPS; g++) {
+		snprintf(rel[g], sizeof(rel[g]), "%s", cgt_relpath(names[g]));
+		argv[n++] = rel[g];
+	}
 	argv[n] = NULL;
 	ret = cgt_agent_exec(a, argv);
 	if (ret)
@@ -696,7 +700,8 @@ static void run_trial(enum method m, const struct scenario *sc,
 	/* the poller has no run-queue wait to tell a starting c1 from one
 	 * that wants no CPU: start it on the steady state */
 	if (m == M_POLL100 || m == M_POLL10)
-		poll_agent_start(&a, m == M_POLL100 ? 100 : 10, sc->min_ppm);
+		poll_agent_start(&a, m == M_POLL100 ? 100 : 10, sc->min_ppm,
+				 opt.rt_prio, group_names);
 	sampler_start(opt.rt_prio > 1 ? opt.rt_prio - 1 : 0,
 		      (size_t)(before_ms + STATIC_DELAY_MS + AFTER_MS) / 1000 + 2);
 	cgt_sleep_ms(before_ms);
@@ -937,15 +942,14 @@ static void on_term(int sig)
 static int write_weight(const char *dir, uint64_t v)
 {
 	char path[PATH_MAX * 2], buf[32];
-	int fd, n, ret = 0;
+	int fd, ret;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, weight_file());
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	n = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", v);
-	if (write(fd, buf, (size_t)n) != n)
-		ret = -errno;
+	snprintf(buf, sizeof(buf), "%" PRIu64 "\n", v);
+	ret = cgw_write_fd(fd, buf);
 	close(fd);
 	return ret;
 }
@@ -1301,11 +1305,8 @@ static int cmd_rest(void)
 	struct cgt_load busy = { .nthreads = 1, .cpu = -1 };
 	int secs = opt.count ? opt.count : 10;
 	struct rest rc, rp;
-	const char *argv[16];
-	char cfg[1024], self[PATH_MAX];
 	struct cgt_agent a;
-	ssize_t len;
-	int n = 0;
+	char cfg[1024];
 	FILE *f;
 
 	need_env();
@@ -1327,21 +1328,7 @@ static int cmd_rest(void)
 	measure_rest(&a, secs, &rc);
 	agent_stop(&a);
 
-	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (len <= 0)
-		die("/proc/self/exe: %s", strerror(errno));
-	self[len] = '\0';
-	argv[n++] = self;
-	argv[n++] = "poll";
-	argv[n++] = "-i";
-	argv[n++] = "10";
-	argv[n++] = "-p";
-	argv[n++] = "0";
-	for (int i = 0; i < NGROUPS; i++)
-		argv[n++] = strdup(cgt_relpath(names[i]));
-	argv[n] = NULL;
-	if (cgt_agent_exec(&a, argv))
-		die("the polling agent did not start");
+	poll_agent_start(&a, 10, opt.min_ppm, 0, names);
 	measure_rest(&a, secs, &rp);
 	agent_stop(&a);
 	cgt_cleanup();
