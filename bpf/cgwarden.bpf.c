@@ -544,17 +544,19 @@ static __always_inline __u32 share_ppm(__u64 run, __u64 elapsed, __u32 ncpu)
 	return run / (cap / CGW_PPM ?: 1);
 }
 
-static int eval_slot_cb(__u32 i, void *arg)
+/*
+ * Cumulative run time and run-queue wait of @slot up to @now, waits still
+ * in progress included.  The one place that reads the switch path's
+ * counters: the window logic below only sees these two totals.
+ */
+static __always_inline int slot_totals(__u32 slot, __u64 now, __u64 *run_out,
+				       __u64 *wait_out)
 {
-	struct eval_ctx *ctx = arg;
-	__u32 slot = i; /* slot 0, idle, only gets its last window filled */
-	struct cgw_slot *st = bpf_map_lookup_elem(&slots, &slot);
 	struct cgw_acct *a = bpf_map_lookup_elem(&acct, &slot);
-	__u64 run, wait, nq, qsum, drun, dwait;
-	__u32 share;
+	__u64 run, wait, nq, qsum;
 
-	if (!st || !a || !st->active)
-		return 0;
+	if (!a)
+		return -1;
 	run = a->run_ns;
 	wait = a->wait_ns;
 	/* count, then sum, in this order (the writers add the sum first and
@@ -568,18 +570,35 @@ static int eval_slot_cb(__u32 i, void *arg)
 	/* Sum of (now - enqueue stamp) over waiting tasks.  Modular
 	 * arithmetic makes overflow harmless; writers order their updates
 	 * so that a torn read can only come out negative (then ignored). */
-	if (nq && (__s64)(nq * ctx->now - qsum) > 0) {
-		__u64 inprog = nq * ctx->now - qsum;
+	if (nq && (__s64)(nq * now - qsum) > 0) {
+		__u64 inprog = nq * now - qsum;
 
 		/* Tasks are tracked only after attach: nq waits cannot add
 		 * up to more than nq * (time since the first window + one
 		 * window).  Anything above is a torn or skewed pair; it is
 		 * not counted (and never ratchets prev_wait up). */
-		if (inprog <= nq * (ctx->now - first_eval_ns + window_ns))
+		if (inprog <= nq * (now - first_eval_ns + window_ns))
 			wait += inprog;
 		else
 			__sync_fetch_and_add(&stats.wait_rejected, 1);
 	}
+	*run_out = run;
+	*wait_out = wait;
+	return 0;
+}
+
+static int eval_slot_cb(__u32 i, void *arg)
+{
+	struct eval_ctx *ctx = arg;
+	__u32 slot = i; /* slot 0, idle, only gets its last window filled */
+	struct cgw_slot *st = bpf_map_lookup_elem(&slots, &slot);
+	__u64 run, wait, drun, dwait;
+	__u32 share;
+
+	if (!st || !st->active)
+		return 0;
+	if (slot_totals(slot, ctx->now, &run, &wait))
+		return 0;
 	if (st->active == 1) { /* first window: just take the baseline */
 		st->prev_run_ns = run;
 		st->prev_wait_ns = wait;
