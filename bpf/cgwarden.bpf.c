@@ -98,14 +98,14 @@ const volatile __u32 clear_windows = 2;
 const volatile __u32 hyst_ppm = 10000;
 const volatile __u32 nr_cpu_ids = 1;
 const volatile bool trace_windows; /* diagnostics: a record per window */
+const volatile __u32 span_windows = 10; /* windows in the sliding estimate */
+const volatile __u32 active_ppm = 5000; /* a competitor is busy above this */
 
 /* Written by the agent at run time through the mmap'ed .bss (all zero
  * until it sets them before attaching). */
 __u32 nr_online; /* denominator of a share */
 __u32 nr_slots; /* highest slot in use + 1 */
 __u32 watch_gen; /* bumped after each change of the watch map */
-__s32 min_level; /* range of levels of watched cgroups */
-__s32 max_level;
 
 struct cgw_stats stats;
 __u64 timer_armed;
@@ -135,6 +135,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct cgw_slot);
 } slots SEC(".maps");
+
+/* Per slot: the snapshots behind its sliding estimate (timer only). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CGW_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, struct cgw_ring);
+} rings SEC(".maps");
 
 /* One per possible CPU, one cache line each; see cgw_cpu in cgwarden.h. */
 struct {
@@ -193,7 +201,6 @@ static __always_inline unsigned int task_state(struct task_struct *t)
 
 struct walk {
 	struct task_group *tg;
-	__s32 lo, hi;
 	__u32 n;
 	__u32 out[CGW_MAX_NEST];
 };
@@ -207,24 +214,24 @@ static int walk_step(__u32 i, void *arg)
 	struct cgroup *cg;
 	__u32 *slot;
 	__u64 id;
-	int level;
 
 	if (!tg)
 		return 1;
-	/* autogroups have no cgroup: their parent is the root */
+	/*
+	 * Every level up to the root is looked up: comparing levels with
+	 * the agent's idea of them breaks as soon as the agent's cgroup root
+	 * is not the kernel's (a nested --cgroup-root, a cgroup namespace),
+	 * and this walk only runs on a cache miss.  Autogroups have no
+	 * cgroup: their parent is the root.
+	 */
 	cg = BPF_CORE_READ(tg, css.cgroup);
 	if (cg) {
-		level = BPF_CORE_READ(cg, level);
-		if (level < w->lo)
-			return 1;
-		if (level <= w->hi) {
-			id = BPF_CORE_READ(cg, kn, id);
-			slot = bpf_map_lookup_elem(&watch, &id);
-			if (slot && w->n < CGW_MAX_NEST)
-				w->out[w->n++ & (CGW_MAX_NEST - 1)] = *slot;
-			else if (slot)
-				__sync_fetch_and_add(&stats.nest_overflow, 1);
-		}
+		id = BPF_CORE_READ(cg, kn, id);
+		slot = bpf_map_lookup_elem(&watch, &id);
+		if (slot && w->n < CGW_MAX_NEST)
+			w->out[w->n++ & (CGW_MAX_NEST - 1)] = *slot;
+		else if (slot)
+			__sync_fetch_and_add(&stats.nest_overflow, 1);
 	}
 	w->tg = BPF_CORE_READ(tg, parent);
 	return 0;
@@ -236,7 +243,7 @@ static int walk_step(__u32 i, void *arg)
  */
 static __noinline __u32 resolve(struct task_group *tg, __u32 *out)
 {
-	struct walk w = { .tg = tg, .lo = min_level, .hi = max_level };
+	struct walk w = { .tg = tg };
 
 	bpf_loop(CGW_MAX_DEPTH, walk_step, &w, 0);
 	for (int i = 0; i < CGW_MAX_NEST; i++)
@@ -458,56 +465,59 @@ static int claim_cpu_cb(__u32 cpu, void *arg)
 	return 0;
 }
 
-static __always_inline int emit(struct cgw_slot *st, __u32 slot, __u32 kind,
-				__u32 type, __u64 now, __u64 run, __u64 wait,
-				__u64 elapsed, __u32 share)
-{
-	struct cgw_event *e;
+struct est {
+	__u64 span, run, wait; /* the sliding estimate */
+	__u32 share, demand, win_share, win_demand;
+	bool full; /* spans span_windows windows: may be judged */
+};
 
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
+static __always_inline int emit(struct cgw_slot *st, __u32 slot, __u32 kind,
+				__u32 type, __u64 now, const struct est *e)
+{
+	struct cgw_event *ev;
+
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
 		__sync_fetch_and_add(&stats.events_dropped, 1);
 		return -1;
 	}
-	e->cgid = st->cgid;
-	e->t_event_ns = now;
-	e->window_ns = elapsed;
-	e->run_ns = run;
-	e->wait_ns = wait;
-	e->slot = slot;
-	e->share_ppm = share;
-	e->limit_ppm = kind == CGW_KIND_MIN ? st->min_ppm : st->max_ppm;
-	e->kind = kind;
-	e->type = type;
-	e->nr_cpus = nr_online;
-	bpf_ringbuf_submit(e, 0);
+	ev->cgid = st->cgid;
+	ev->t_event_ns = now;
+	ev->window_ns = e->span;
+	ev->run_ns = e->run;
+	ev->wait_ns = e->wait;
+	ev->slot = slot;
+	ev->share_ppm = e->share;
+	ev->limit_ppm = kind == CGW_KIND_MIN ? st->min_ppm :
+			kind == CGW_KIND_MAX ? st->max_ppm : 0;
+	ev->kind = kind;
+	ev->type = type;
+	ev->nr_cpus = nr_online;
+	ev->win_share_ppm = e->win_share;
+	ev->demand_ppm = e->demand;
+	bpf_ringbuf_submit(ev, 0);
 	__sync_fetch_and_add(&stats.events_sent, 1);
 	return 0;
 }
 
 /*
- * Breach state machine of one constraint.  @bad: the window breaches it.
- * @ok: the window is clear of it by the hysteresis band; windows in
+ * Breach state machine of one constraint.  @bad: the estimate breaches it.
+ * @ok: the estimate is clear of it by the hysteresis band; estimates in
  * between neither breach nor count towards clearing.
  */
 static __always_inline void judge(struct cgw_slot *st, __u32 slot,
-				  __u32 kind, bool bad, bool ok,
-				  struct eval_ctx *ctx, __u64 run, __u64 wait,
-				  __u32 share)
+				  __u32 kind, bool bad, bool ok, __u64 now,
+				  const struct est *e)
 {
-	__u64 now = ctx->now;
-
 	if (bad) {
 		st->ok_windows[kind] = 0;
 		if (!st->breached[kind]) {
-			if (!emit(st, slot, kind, CGW_EV_BREACH, now, run, wait,
-				  ctx->elapsed, share)) {
+			if (!emit(st, slot, kind, CGW_EV_BREACH, now, e)) {
 				st->breached[kind] = 1;
 				st->last_emit_ns[kind] = now;
 			}
 		} else if (now - st->last_emit_ns[kind] >= cooldown_ns) {
-			if (!emit(st, slot, kind, CGW_EV_PERSIST, now, run,
-				  wait, ctx->elapsed, share))
+			if (!emit(st, slot, kind, CGW_EV_PERSIST, now, e))
 				st->last_emit_ns[kind] = now;
 		}
 		return;
@@ -526,10 +536,26 @@ static __always_inline void judge(struct cgw_slot *st, __u32 slot,
 					      st->clear_windows_max :
 					      clear_windows))
 		return;
-	if (!emit(st, slot, kind, CGW_EV_CLEAR, now, run, wait, ctx->elapsed,
-		  share)) {
+	if (!emit(st, slot, kind, CGW_EV_CLEAR, now, e)) {
 		st->breached[kind] = 0;
 		st->ok_windows[kind] = 0;
+	}
+}
+
+/* An edge of a two-state flag: sends @on_type when @on, @off_type when
+ * @off, and remembers what it sent (a record that could not be sent is
+ * tried again next window). */
+static __always_inline void edge(struct cgw_slot *st, __u32 slot, __u32 *flag,
+				 bool on, bool off, __u32 on_type,
+				 __u32 off_type, __u32 kind, __u64 now,
+				 const struct est *e)
+{
+	if (!*flag && on) {
+		if (!emit(st, slot, kind, on_type, now, e))
+			*flag = 1;
+	} else if (*flag && off) {
+		if (!emit(st, slot, kind, off_type, now, e))
+			*flag = 0;
 	}
 }
 
@@ -587,66 +613,146 @@ static __always_inline int slot_totals(__u32 slot, __u64 now, __u64 *run_out,
 	return 0;
 }
 
+/*
+ * Pushes this window's totals into the slot's ring and computes the
+ * sliding estimate over the last span_windows windows (fewer while the
+ * ring fills).  Deltas of cumulative counters: a torn or late read only
+ * moves time between adjacent windows, and a span of many windows
+ * averages that away.
+ */
+static __always_inline void estimate(struct cgw_ring *r, __u64 now, __u64 run,
+				     __u64 wait, __u64 win_run, __u64 win_wait,
+				     __u64 elapsed, struct est *e)
+{
+	__u32 h = r->head, back = r->n < span_windows ? r->n : span_windows;
+	__u32 o = (h - back) & (CGW_RING - 1);
+	__u64 drun, dwait;
+
+	e->full = back >= span_windows;
+	e->span = back ? now - r->t[o] : 0;
+	drun = back ? run - r->run[o] : 0;
+	dwait = back ? wait - r->wait[o] : 0;
+	/* an exact-runtime correction can step run back a little, and an
+	 * in-progress wait can end shorter than estimated */
+	e->run = (__s64)drun > 0 ? drun : 0;
+	e->wait = (__s64)dwait > 0 ? dwait : 0;
+	e->share = share_ppm(e->run, e->span, nr_online);
+	e->demand = share_ppm(e->run + e->wait, e->span, nr_online);
+	if (e->demand > CGW_PPM)
+		e->demand = CGW_PPM;
+	e->win_share = share_ppm(win_run, elapsed, nr_online);
+	e->win_demand = share_ppm(win_run + win_wait, elapsed, nr_online);
+	h &= CGW_RING - 1;
+	r->t[h] = now;
+	r->run[h] = run;
+	r->wait[h] = wait;
+	r->head = h + 1;
+	if (r->n < CGW_RING)
+		r->n++;
+}
+
+/* Publishes the estimate for the agent, under the slot's sequence count. */
+static __always_inline void publish(struct cgw_slot *st, const struct est *e,
+				    __u32 nwin, __u32 age, __u64 elapsed)
+{
+	st->seq++;
+	barrier();
+	st->nwin = nwin;
+	st->span_ns = e->span;
+	st->span_run_ns = e->run;
+	st->span_wait_ns = e->wait;
+	st->share_ppm = e->share;
+	st->demand_ppm = e->demand;
+	st->win_share_ppm = e->win_share;
+	/* about 32 windows of memory (a running mean until there are 32):
+	 * what the agent's model takes as the capacity a set gets, so that
+	 * one short burst of load outside the set does not move a setpoint */
+	st->slow_share_ppm = ((__u64)(age - 1) * st->slow_share_ppm + e->share) /
+			     age;
+	st->last_window_ns = elapsed;
+	barrier();
+	st->seq++;
+}
+
 static int eval_slot_cb(__u32 i, void *arg)
 {
 	struct eval_ctx *ctx = arg;
-	__u32 slot = i; /* slot 0, idle, only gets its last window filled */
+	__u32 slot = i; /* slot 0, idle, only gets its estimate published */
 	struct cgw_slot *st = bpf_map_lookup_elem(&slots, &slot);
-	__u64 run, wait, drun, dwait;
-	__u32 share;
+	struct cgw_ring *r = bpf_map_lookup_elem(&rings, &slot);
+	__u64 run, wait, now = ctx->now, win_run, win_wait;
+	__u32 last;
+	__u32 nwin;
+	struct est e;
 
-	if (!st || !st->active)
+	if (!st || !r || !st->active)
 		return 0;
-	if (slot_totals(slot, ctx->now, &run, &wait))
+	if (slot_totals(slot, now, &run, &wait))
 		return 0;
 	if (st->active == 1) { /* first window: just take the baseline */
-		st->prev_run_ns = run;
-		st->prev_wait_ns = wait;
+		r->n = 0;
+		r->head = 0;
+		r->age = 0;
+		estimate(r, now, run, wait, 0, 0, ctx->elapsed, &e);
 		st->active = 2;
 		return 0;
 	}
-	/* an exact-runtime correction can make run step back a little */
-	drun = (__s64)(run - st->prev_run_ns) > 0 ? run - st->prev_run_ns : 0;
-	dwait = wait > st->prev_wait_ns ? wait - st->prev_wait_ns : 0;
-	st->prev_run_ns = run;
-	/* never let the in-progress estimate step backwards */
-	if (wait > st->prev_wait_ns)
-		st->prev_wait_ns = wait;
-	share = share_ppm(drun, ctx->elapsed, nr_online);
-	st->last_run_ns = drun;
-	st->last_wait_ns = dwait;
-	st->last_window_ns = ctx->elapsed;
-	st->last_share_ppm = share;
-	/* one window is a noisy estimate (CFS slices are a few ms): the
-	 * agent's arithmetic uses this average, detection the window */
-	st->share_avg_ppm = (3 * st->share_avg_ppm + share) / 4;
+	last = (r->head - 1) & (CGW_RING - 1);
+	win_run = run - r->run[last];
+	win_wait = wait - r->wait[last];
+	if ((__s64)win_run < 0)
+		win_run = 0;
+	if ((__s64)win_wait < 0)
+		win_wait = 0;
+	estimate(r, now, run, wait, win_run, win_wait, ctx->elapsed, &e);
+	nwin = r->n - 1 < span_windows ? r->n - 1 : span_windows;
+	if (r->age < 32)
+		r->age++;
+	publish(st, &e, nwin, r->age ?: 1, ctx->elapsed);
 
 	if (trace_windows && slot)
 		emit(st, slot, st->min_ppm ? CGW_KIND_MIN : CGW_KIND_MAX,
-		     CGW_EV_WINDOW, ctx->now, drun, dwait, ctx->elapsed, share);
+		     CGW_EV_WINDOW, now, &e);
 	/*
-	 * A minimum is owed only to sustained demand: the cgroup waited on a
-	 * run queue in this window, and an EWMA (weight 1/2) of its run +
-	 * wait share is at least the minimum.  A CPU-bound cgroup that gets
-	 * squeezed has been at full demand all along and breaches in its
-	 * first bad window; a sleeper whose wakeups wait out one unlucky
-	 * scheduler slice (measured: two threads waiting ~6 ms each in one
-	 * 10 ms window) does not, nor does an idle or I/O-bound cgroup.  A
-	 * breach clears once demand is gone or the share is back above the
-	 * minimum by the hysteresis band.
+	 * Competitors the agent models: an edge when one starts wanting CPU
+	 * (run + wait in this window reached 2 * active_ppm, and over the
+	 * estimate so far active_ppm: a newcomer shows in its first window,
+	 * a rare blip does not), and when its demand over a whole span falls
+	 * below active_ppm / 2.  Demand, not share: a starved competitor
+	 * still competes.
 	 */
-	st->demand_ppm = (st->demand_ppm +
-			  share_ppm(drun + dwait, ctx->elapsed, nr_online)) / 2;
+	if (st->notify && slot)
+		edge(st, slot, &st->busy,
+		     e.win_demand >= 2 * active_ppm && e.demand >= active_ppm,
+		     e.full && e.demand < active_ppm / 2, CGW_EV_ACTIVE,
+		     CGW_EV_IDLE, CGW_KIND_MIN, now, &e);
+	if (!e.full)
+		return 0; /* judged only on a whole span: one window is noise */
+	/*
+	 * A minimum is owed only to demand: the cgroup waited on a run queue
+	 * over the span and its run + wait share reaches the minimum.  An
+	 * idle, sleeping or I/O-bound cgroup never breaches, and one whose
+	 * demand goes away clears.
+	 */
 	if (st->min_ppm) {
-		bool demand = dwait > 0 && st->demand_ppm >= st->min_ppm;
+		bool demand = e.wait > 0 && e.demand >= st->min_ppm;
+		__u32 sp = st->surplus_ppm;
 
-		judge(st, slot, CGW_KIND_MIN, demand && share < st->min_ppm,
-		      !demand || share >= st->min_ppm + hyst_ppm, ctx, drun,
-		      dwait, share);
+		judge(st, slot, CGW_KIND_MIN, demand && e.share < st->min_ppm,
+		      !demand || e.share >= st->min_ppm + hyst_ppm, now, &e);
+		/* surplus: the agent may give back what it raised (it
+		 * turns the report off by setting surplus_ppm to 0) */
+		if (!sp)
+			st->surplus = 0;
+		else
+			edge(st, slot, &st->surplus,
+			     !demand || e.share >= sp,
+			     demand && e.share + hyst_ppm < sp, CGW_EV_SURPLUS,
+			     CGW_EV_SURPLUS_END, CGW_KIND_MIN, now, &e);
 	}
 	if (st->max_ppm)
-		judge(st, slot, CGW_KIND_MAX, share > st->max_ppm,
-		      share + hyst_ppm <= st->max_ppm, ctx, drun, dwait, share);
+		judge(st, slot, CGW_KIND_MAX, e.share > st->max_ppm,
+		      e.share + hyst_ppm <= st->max_ppm, now, &e);
 	return 0;
 }
 

@@ -22,6 +22,11 @@
 #define CGW_MAX_DEPTH 32
 #define CGW_MAX_CPUS 1024
 
+/* Snapshots kept per slot for the sliding estimate (a power of two); the
+ * estimate spans at most CGW_RING - 1 windows. */
+#define CGW_RING 16
+#define CGW_SPAN_MAX_WINDOWS (CGW_RING - 1)
+
 #define CGW_WINDOW_MIN_NS 1000000ULL /* 1 ms */
 #define CGW_WINDOW_MAX_NS 1000000000ULL /* 1 s */
 #define CGW_PPM 1000000U
@@ -37,24 +42,31 @@ enum cgw_ev_type {
 	CGW_EV_PERSIST = 2, /* breach still holds, sent at most once a cooldown */
 	CGW_EV_CLEAR = 3, /* breach cleared */
 	CGW_EV_WINDOW = 4, /* every window of every slot, with --trace-windows */
+	CGW_EV_SURPLUS = 5, /* min: share above surplus_ppm, or demand gone */
+	CGW_EV_SURPLUS_END = 6, /* ... no longer */
+	CGW_EV_ACTIVE = 7, /* a competitor (notify slot) started using CPU */
+	CGW_EV_IDLE = 8, /* ... and stopped */
 };
 
-/* Ring buffer record: only on breach edges and, while a breach persists,
- * once per cooldown.  Never per context switch. */
+/* Ring buffer record: only on edges (breach, clear, surplus, activity)
+ * and, while a breach persists, once per cooldown.  Never per context
+ * switch.  Figures are those of the sliding estimate that was judged. */
 struct cgw_event {
 	__u64 cgid; /* cgroup id (kernfs id) in the cpu hierarchy */
-	__u64 t_event_ns; /* bpf_ktime_get_ns() when the breach was seen */
-	__u64 window_ns; /* length of the window that was evaluated */
-	__u64 run_ns; /* CPU time of the cgroup in that window */
-	__u64 wait_ns; /* run-queue wait of its tasks in that window */
+	__u64 t_event_ns; /* bpf_ktime_get_ns() when the edge was seen */
+	__u64 window_ns; /* span of the sliding estimate */
+	__u64 run_ns; /* CPU time of the cgroup over that span */
+	__u64 wait_ns; /* run-queue wait of its tasks over that span */
 	__u32 slot;
 	__u32 share_ppm; /* run_ns / (window_ns * online CPUs), ppm */
 	__u32 limit_ppm; /* the constraint that was compared */
 	__u8 kind; /* enum cgw_kind */
 	__u8 type; /* enum cgw_ev_type */
 	__u16 nr_cpus; /* online CPUs used as the denominator */
+	__u32 win_share_ppm; /* the last window alone */
+	__u32 demand_ppm; /* (run + wait) share over the span */
 };
-_Static_assert(sizeof(struct cgw_event) == 56, "struct cgw_event layout");
+_Static_assert(sizeof(struct cgw_event) == 64, "struct cgw_event layout");
 
 /* Per-slot cumulative counters, written with atomics from sched_switch and
  * wakeup.  One cache line each so CPUs charging different slots do not
@@ -68,33 +80,56 @@ struct cgw_acct {
 };
 _Static_assert(sizeof(struct cgw_acct) == 64, "struct cgw_acct layout");
 
-/* Per-slot constraint and window state.  Written by userspace before a slot
- * is published in the watch map; afterwards only the window timer writes
- * the state part. */
+/*
+ * Per-slot constraint and window state, in an mmap'ed array.  The
+ * configuration part is written by userspace: all of it before the slot is
+ * published in the watch map, afterwards only the single aligned words
+ * surplus_ppm and notify.  The window clock (one writer) owns the rest and
+ * publishes the estimate under `seq` (odd while it rewrites it), so the
+ * agent never reads half a window.
+ */
 struct cgw_slot {
 	/* configuration (userspace) */
 	__u64 cgid;
 	__u32 min_ppm; /* 0: no minimum */
 	__u32 max_ppm; /* 0: no maximum */
-	__u32 active; /* 1 once the slot may be evaluated */
-	__u32 pad0;
-	/* window state (timer) */
-	__u64 prev_run_ns;
-	__u64 prev_wait_ns;
+	__u32 active; /* 1 once the slot may be evaluated, 2 once it was */
+	__u32 clear_windows_max; /* windows to clear a max breach */
+	__u32 surplus_ppm; /* min: report SURPLUS above this, 0: never */
+	__u32 notify; /* report ACTIVE/IDLE edges of this slot */
+	/* window state (window clock only) */
 	__u64 last_emit_ns[CGW_NR_KINDS];
 	__u32 breached[CGW_NR_KINDS];
 	__u32 ok_windows[CGW_NR_KINDS];
-	/* last closed window, readable by the agent for its policy */
-	__u64 last_run_ns;
-	__u64 last_wait_ns;
-	__u64 last_window_ns;
-	__u32 last_share_ppm;
-	__u32 demand_ppm; /* EWMA (1/2) of (run + wait) share: sustained demand */
-	__u32 clear_windows_max; /* configuration: windows to clear a max */
-	__u32 share_avg_ppm; /* EWMA (1/4) of the share: what policy uses */
-	__u64 pad2[2];
+	__u32 surplus; /* SURPLUS sent, SURPLUS_END not yet */
+	__u32 busy; /* ACTIVE sent, IDLE not yet */
+	/* published estimate, under seq */
+	__u32 seq;
+	__u32 nwin; /* windows in the estimate (span_windows once full) */
+	__u64 span_ns; /* length of the estimate */
+	__u64 span_run_ns; /* CPU time over it */
+	__u64 span_wait_ns; /* run-queue wait over it */
+	__u32 share_ppm; /* span_run_ns as a share of the machine */
+	__u32 demand_ppm; /* (run + wait) share over the span, <= 1e6 */
+	__u32 win_share_ppm; /* the last window alone */
+	__u32 slow_share_ppm; /* running mean, then EWMA (1/32 per window),
+			       * of the share */
+	__u64 last_window_ns; /* length of the last window */
 };
 _Static_assert(sizeof(struct cgw_slot) == 128, "struct cgw_slot layout");
+
+/* The last snapshots of a slot's cumulative counters, one per window. */
+struct cgw_ring {
+	__u64 t[CGW_RING];
+	__u64 run[CGW_RING];
+	__u64 wait[CGW_RING];
+	__u32 head; /* next entry to write */
+	__u32 n; /* entries written, saturating at CGW_RING */
+	__u32 age; /* estimates in slow_share_ppm, saturating at 32 */
+	__u32 pad0;
+	__u64 pad[6];
+};
+_Static_assert(sizeof(struct cgw_ring) == 448, "struct cgw_ring layout");
 
 /* Per-CPU state, one cache line, indexed by CPU number.  Written by its own
  * CPU in sched_switch; `last` is also claimed by the window timer with a

@@ -33,7 +33,6 @@
 
 #define ACT_MAX_NODES 1024
 #define ACT_ACTIVE_PPM 5000 /* 0.5% of the machine */
-#define ACT_MAX_STEP 4 /* a raise at most quadruples a weight */
 
 static bool v2(const struct act_ctx *a)
 {
@@ -354,8 +353,7 @@ static int node_add(struct act_ctx *a, const char *rel, int group,
 	if (!ret && group < 0)
 		ret = cgw_hier_cgid(a->hier, rel, &cgid);
 	if (!ret && group < 0)
-		ret = warden_watch(a->w, cgid, cgw_path_level(rel), 0, 0, 0,
-				   &slot);
+		ret = warden_watch(a->w, cgid, 0, 0, 0, &slot);
 	if (ret) {
 		cgw_file_close(&n->weight);
 		cgw_file_close(&n->quota);
@@ -363,13 +361,28 @@ static int node_add(struct act_ctx *a, const char *rel, int group,
 	}
 	n->cgid = cgid;
 	n->slot = slot;
+	n->ctl.orig = n->weight_now;
 	read_period(a, n);
+	if (slot < CGW_MAX_SLOTS)
+		a->slot_node[slot] = (int)a->nnodes;
 	a->nnodes++;
 	return (int)(a->nnodes - 1);
 }
 
-/* Adds every cgroup beside @rel and beside each of its ancestors. */
-static void discover(struct act_ctx *a, const char *rel)
+/* True when @rel is @scope or below it. */
+static bool in_scope(const char *rel, const char *scope)
+{
+	size_t n = strlen(scope);
+
+	return !strncmp(rel, scope, n) && (rel[n] == '\0' || rel[n] == '/');
+}
+
+/*
+ * Adds every cgroup beside @rel and beside each of its ancestors, as far
+ * up as @scope: the agent never looks at (nor writes to) anything outside
+ * the subtree the operator gave it.
+ */
+static void discover(struct act_ctx *a, const char *rel, const char *scope)
 {
 	char prefix[PATH_MAX], parent[PATH_MAX], child[PATH_MAX * 2];
 	struct dirent *d;
@@ -377,8 +390,10 @@ static void discover(struct act_ctx *a, const char *rel)
 	int fd;
 
 	snprintf(prefix, sizeof(prefix), "%s", rel);
-	while (prefix[0]) {
+	while (prefix[0] && strcmp(prefix, scope)) {
 		dirname_of(prefix, parent, sizeof(parent));
+		if (!in_scope(parent, scope))
+			break;
 		fd = cgw_hier_openat(a->hier, parent, O_RDONLY | O_DIRECTORY);
 		dir = fd >= 0 ? fdopendir(fd) : NULL;
 		if (!dir && fd >= 0)
@@ -438,107 +453,155 @@ int act_init(struct act_ctx *a, const struct cgw_hier *h,
 	a->json = json;
 	a->ncpus = (unsigned int)sysconf(_SC_NPROCESSORS_ONLN);
 	a->active_ppm = ACT_ACTIVE_PPM;
+	for (size_t i = 0; i < CGW_MAX_SLOTS; i++)
+		a->slot_node[i] = -1;
+	a->ctl.deadband_ppm = cfg->deadband_ppm;
+	/* a write shows in the slow average (32 windows) after a few
+	 * spans: feedback waits that long before it judges a step */
+	a->ctl.settle_ns = 4 * cfg->span_ns;
+	a->ctl.wmin = wmin(a);
+	a->ctl.wmax = wmax(a);
 	a->group_node = calloc(cfg->ngroups ?: 1, sizeof(*a->group_node));
 	return a->group_node ? 0 : -ENOMEM;
 }
 
 int act_add_group(struct act_ctx *a, int group, uint64_t cgid, uint32_t slot)
 {
-	const char *rel = a->cfg->groups[group].path;
-	int i = find_node(a, rel);
+	const struct cgw_group_cfg *gc = &a->cfg->groups[group];
+	int i = find_node(a, gc->path);
 
 	if (i >= 0) { /* found earlier as a sibling: adopt it */
 		a->nodes[i].group = group;
 		a->group_node[group] = i;
-		return 0;
+	} else {
+		i = node_add(a, gc->path, group, cgid, slot);
+		if (i < 0)
+			return i;
+		a->group_node[group] = i;
 	}
-	i = node_add(a, rel, group, cgid, slot);
-	if (i < 0)
-		return i;
-	a->group_node[group] = i;
-	if (a->cfg->groups[group].min_ppm)
-		discover(a, rel);
+	if (!gc->min_ppm)
+		return 0;
+	discover(a, gc->path, gc->scope);
+	/* its siblings report when they start and stop competing */
+	for (size_t k = 0; k < a->nnodes; k++)
+		if (same_parent(a->nodes[k].rel, gc->path) &&
+		    k != (size_t)a->group_node[group])
+			warden_set_notify(a->w, a->nodes[k].slot, true);
 	return 0;
 }
 
-/* --- policy execution ------------------------------------------------ */
+/* --- the model's inputs ----------------------------------------------- */
 
-static void window_of(struct act_ctx *a, const struct act_node *n,
-		      struct cgw_sib *s, bool *known)
+static void estimate_of(struct act_ctx *a, const struct act_node *n,
+			struct cgw_slot *st)
+{
+	if (warden_last_window(a->w, n->slot, st))
+		memset(st, 0, sizeof(*st));
+}
+
+/* Windows in a full estimate (the kernel's span_windows). */
+static uint32_t span_windows(const struct act_ctx *a)
+{
+	return (uint32_t)((a->cfg->span_ns + a->cfg->window_ns / 2) /
+			  a->cfg->window_ns);
+}
+
+/*
+ * @n (as member 0) and its siblings, as the sliding estimate sees them.  A
+ * sibling competes when the kernel reported it ACTIVE, or its share over
+ * the span says so.  One whose estimate does not span a whole window set
+ * yet (it just started) is taken to want everything: its demand so far
+ * says nothing about what it will take.  A sibling never seen by a window
+ * does not compete (no invented shares).
+ */
+static void member_of(struct act_ctx *a, const struct act_node *o,
+		      struct cgw_member *m)
 {
 	struct cgw_slot st;
 
-	s->weight = n->weight_now;
-	s->share_ppm = 0;
-	s->wait_ns = 0;
-	*known = false;
-	if (warden_last_window(a->w, n->slot, &st) || !st.last_window_ns)
-		return;
-	s->share_ppm = st.share_avg_ppm;
-	s->wait_ns = st.last_wait_ns;
-	*known = true;
+	estimate_of(a, o, &st);
+	m->weight = o->weight_now;
+	m->share_ppm = st.slow_share_ppm;
+	m->demand_ppm = st.nwin && st.nwin < span_windows(a) ? CGW_PPM :
+								st.demand_ppm;
+	m->active = st.nwin && (st.busy || st.demand_ppm >= a->active_ppm);
 }
 
-/* Siblings of @n (plus @n itself at index 0).  Siblings not yet seen by a
- * window count as competing with the average share of those seen. */
-static size_t gather(struct act_ctx *a, const struct act_node *n,
-		     const struct cgw_event *e, struct cgw_sib *s, int *idx,
-		     size_t max)
+static size_t members(struct act_ctx *a, const struct act_node *n,
+		      struct cgw_member *m, size_t max)
 {
-	size_t k = 1, nknown = 0, unknown = 0;
-	uint64_t sum = 0;
-	bool known[ACT_MAX_NODES + 1];
+	size_t k = 1;
 
-	window_of(a, n, &s[0], &known[0]);
-	s[0].wait_ns = e->wait_ns;
-	idx[0] = (int)(n - a->nodes);
+	member_of(a, n, &m[0]);
 	for (size_t i = 0; i < a->nnodes && k < max; i++) {
-		struct act_node *m = &a->nodes[i];
+		struct act_node *o = &a->nodes[i];
 
-		if (m == n || m->gone || !same_parent(m->rel, n->rel))
-			continue;
-		window_of(a, m, &s[k], &known[k]);
-		if (known[k] && cgw_sib_active(&s[k], a->active_ppm)) {
-			sum += s[k].share_ppm;
-			nknown++;
-		}
-		unknown += !known[k];
-		idx[k++] = (int)i;
-	}
-	for (size_t i = 1; unknown && i < k; i++) {
-		if (known[i])
-			continue;
-		s[i].share_ppm = nknown ? (uint32_t)(sum / nknown) :
-					  (CGW_PPM - s[0].share_ppm) /
-						  (uint32_t)unknown;
-		s[i].wait_ns = 1;
+		if (o != n && !o->gone && same_parent(o->rel, n->rel))
+			member_of(a, o, &m[k++]);
 	}
 	return k;
 }
 
+/* Share of the machine idle over the span. */
+static uint32_t idle_share(struct act_ctx *a)
+{
+	struct cgw_slot st;
+
+	if (warden_last_window(a->w, CGW_IDLE_SLOT, &st))
+		return 0;
+	return st.slow_share_ppm;
+}
+
+static int setpoint_of(struct act_ctx *a, const struct act_node *n,
+		       struct cgw_setpoint *sp)
+{
+	static struct cgw_member m[ACT_MAX_NODES];
+	const struct cgw_group_cfg *gc = &a->cfg->groups[n->group];
+	size_t k = members(a, n, m, ACT_MAX_NODES);
+
+	return cgw_setpoint(m, k, 0, idle_share(a), gc->min_ppm,
+			    a->cfg->margin_ppm, wmin(a), wmax(a), sp);
+}
+
+/* The cgroup wants its minimum: it waits and run + wait reaches it. */
+static bool has_demand(const struct act_ctx *a, const struct cgw_slot *st,
+		       uint32_t min_ppm)
+{
+	(void)a;
+	return st->span_wait_ns && st->demand_ppm >= min_ppm;
+}
+
+/* --- escalation -------------------------------------------------------- */
+
 static void escalate(struct act_ctx *a, int g, struct act_node *n,
-		     uint32_t target, const struct cgw_event *e, uint64_t now)
+		     uint32_t target, uint32_t share, uint64_t t_event,
+		     uint64_t now)
 {
 	static struct cgw_sib comp[ACT_MAX_NODES];
 	static uint32_t cap[ACT_MAX_NODES];
 	static int idx[ACT_MAX_NODES];
 	char prefix[PATH_MAX], up[PATH_MAX], reason[256];
 	size_t k = 0;
-	bool known;
 	int ret;
 
-	/* competitors: cgroups beside n and beside each of its ancestors */
+	/* competitors: the cgroups beside n and beside each of its
+	 * ancestors that discover() found, all inside the group's scope */
 	snprintf(prefix, sizeof(prefix), "%s", n->rel);
 	while (prefix[0]) {
 		for (size_t i = 0; i < a->nnodes && k < ACT_MAX_NODES; i++) {
 			struct act_node *m = &a->nodes[i];
+			struct cgw_slot st;
 
 			/* never cap a cgroup that is promised a minimum */
 			if (m->gone || !strcmp(m->rel, prefix) ||
 			    !same_parent(m->rel, prefix) ||
+			    !in_scope(m->rel, a->cfg->groups[g].scope) ||
 			    (m->group >= 0 && a->cfg->groups[m->group].min_ppm))
 				continue;
-			window_of(a, m, &comp[k], &known);
+			estimate_of(a, m, &st);
+			comp[k].weight = m->weight_now;
+			comp[k].share_ppm = st.share_ppm;
+			comp[k].wait_ns = st.span_wait_ns;
 			idx[k++] = (int)i;
 		}
 		dirname_of(prefix, up, sizeof(up));
@@ -560,90 +623,174 @@ static void escalate(struct act_ctx *a, int g, struct act_node *n,
 		    cap_now(a, m) <= cap[i])
 			continue; /* already capped at least as tight */
 		snprintf(reason, sizeof(reason),
-			 "escalation for [%s]: share %.1f%% < min %.1f%% after weights; cap competitor at %.1f%% (it had %.1f%%)",
-			 group_name(a, g), e->share_ppm / 1e4,
+			 "escalation for [%s]: share %.1f%% < min %.1f%% with weights exhausted; cap competitor at %.1f%% (it had %.1f%%)",
+			 group_name(a, g), share / 1e4,
 			 a->cfg->groups[g].min_ppm / 1e4, cap[i] / 1e4,
 			 comp[i].share_ppm / 1e4);
-		if (!set_cap(a, m, cap[i], g, reason, e->t_event_ns)) {
+		if (!set_cap(a, m, cap[i], g, reason, t_event)) {
 			m->capped_for = g;
 			mark_written(&m->rq, now);
 		}
 	}
 }
 
-/* Share of the machine that was idle in the last window. */
-static uint32_t idle_share(struct act_ctx *a)
+/* --- the controller of a minimum --------------------------------------- */
+
+static const char *why_name(enum cgw_ctl_why why)
 {
+	switch (why) {
+	case CGW_CTL_SETPOINT:
+		return "setpoint";
+	case CGW_CTL_FEEDBACK:
+		return "feedback";
+	case CGW_CTL_RELAX:
+		return "relax";
+	case CGW_CTL_ORIGINAL:
+		return "relax to original";
+	default:
+		return "none";
+	}
+}
+
+/* Writes the controller's decision for @n's weight; 0 when written. */
+static int ctl_write(struct act_ctx *a, struct act_node *n,
+		     const struct cgw_ctl_out *o, const struct cgw_setpoint *sp,
+		     uint32_t share, const char *cause, uint64_t t_event,
+		     uint64_t now)
+{
+	char want[32], reason[320];
+	int ret;
+
+	snprintf(want, sizeof(want), "%" PRIu64, o->weight);
+	snprintf(reason, sizeof(reason),
+		 "%s: %s; share %.1f%% of min %.1f%%, model: %.1f%% at setpoint %" PRIu64
+		 " for target %.1f%% of the set's %.1f%%%s",
+		 why_name(o->why), cause, share / 1e4,
+		 a->cfg->groups[n->group].min_ppm / 1e4,
+		 sp->predicted_ppm / 1e4, sp->weight, sp->target_ppm / 1e4,
+		 sp->cap_ppm / 1e4,
+		 sp->unreachable ? ", unreachable" :
+		 sp->clamped	 ? ", clamped" :
+				   "");
+	ret = act_write(a, n, &n->weight, want, n->group, reason, t_event);
+	if (ret)
+		return ret;
+	n->weight_now = o->weight;
+	cgw_ctl_wrote(&n->ctl, o, share, now);
+	if (o->why == CGW_CTL_ORIGINAL) {
+		cgw_relax_wrote(&n->rw, now, true);
+		n->weight.changed = false; /* back where it was */
+		warden_set_surplus(a->w, n->slot, 0);
+		n->surplus = false;
+	} else {
+		n->rw.last_write_ns = now ? now : 1;
+		warden_set_surplus(a->w, n->slot,
+				   cgw_ctl_surplus_ppm(
+					   a->cfg->groups[n->group].min_ppm,
+					   a->cfg->margin_ppm));
+	}
+	return 0;
+}
+
+static void report_unreachable(struct act_ctx *a, struct act_node *n,
+			       const struct cgw_ctl_out *o,
+			       const struct cgw_setpoint *sp)
+{
+	if (!o->unreachable_edge)
+		return;
+	if (o->unreachable_edge > 0)
+		a->unreachable++;
+	fprintf(stderr,
+		"cgwarden: [%s] %s min_share %s: the set of %s's siblings gets %.1f%% of the machine (its shares + idle), the target is %.1f%%%s\n",
+		group_name(a, n->group), n->rel,
+		o->unreachable_edge > 0 ? "unreachable" : "reachable again",
+		n->rel, sp->cap_ppm / 1e4, sp->target_ppm / 1e4,
+		o->unreachable_edge > 0 ?
+			": load outside the set takes the rest; weights stay at the model's setpoint" :
+			"");
+	if (!a->json)
+		return;
+	printf("{\"type\":\"%s\",\"name\":",
+	       o->unreachable_edge > 0 ? "unreachable" : "reachable");
+	cgw_json_str(stdout, group_name(a, n->group));
+	printf(",\"path\":");
+	cgw_json_str(stdout, n->rel);
+	printf(",\"cap_ppm\":%u,\"target_ppm\":%u,\"setpoint\":%" PRIu64 "}\n",
+	       sp->cap_ppm, sp->target_ppm, sp->weight);
+	fflush(stdout);
+}
+
+/*
+ * Raise @n (a min_share group) if the model or a persisting shortfall
+ * says so.  @persist: a breach that persists (feedback and escalation may
+ * act), else a fresh breach or a competitor that became active (only the
+ * setpoint may).
+ */
+static void control(struct act_ctx *a, struct act_node *n, bool persist,
+		    const char *cause, uint64_t t_event, uint64_t now)
+{
+	struct cgw_setpoint sp;
+	struct cgw_ctl_out o;
 	struct cgw_slot st;
 
-	if (warden_last_window(a->w, CGW_IDLE_SLOT, &st))
-		return 0;
-	return st.share_avg_ppm;
+	estimate_of(a, n, &st);
+	if (setpoint_of(a, n, &sp))
+		return;
+	cgw_ctl_breach(&n->ctl, &a->ctl, &sp, n->weight_now,
+		       st.slow_share_ppm, persist, now, &o);
+	report_unreachable(a, n, &o, &sp);
+	if (o.why != CGW_CTL_NONE && node_may_write(a, n, now))
+		ctl_write(a, n, &o, &sp, st.slow_share_ppm, cause, t_event,
+			  now);
+	if (o.escalate && persist)
+		escalate(a, n->group, n, sp.target_ppm, st.slow_share_ppm,
+			 t_event, now);
 }
 
-static uint32_t set_share(const struct cgw_sib *s, size_t n)
-{
-	uint64_t g = 0;
-
-	for (size_t i = 0; i < n; i++)
-		g += s[i].share_ppm;
-	return g > CGW_PPM ? CGW_PPM : (uint32_t)g;
-}
-
-static void on_min(struct act_ctx *a, int g, struct act_node *n,
+static void on_min(struct act_ctx *a, struct act_node *n,
 		   const struct cgw_event *e, uint64_t now)
 {
-	static struct cgw_sib s[ACT_MAX_NODES + 2];
-	static int idx[ACT_MAX_NODES + 2];
-	const struct cgw_group_cfg *gc = &a->cfg->groups[g];
-	uint32_t target = gc->min_ppm + a->cfg->margin_ppm;
-	struct cgw_raise r;
-	char want[32], reason[256];
-	uint64_t before = n->weight_now;
-	size_t k;
+	cgw_relax_breach(&n->rw); /* no relax while it is breached */
+	control(a, n, e->type == CGW_EV_PERSIST,
+		e->type == CGW_EV_PERSIST ? "breach persists" : "breach",
+		e->t_event_ns, now);
+}
 
-	if (target > CGW_PPM)
-		target = CGW_PPM;
-	k = gather(a, n, e, s, idx, ACT_MAX_NODES + 1);
-	/* Idle CPU is capacity the sibling set can take too: count it in
-	 * the set's share (G) as an idle, zero-weight member. */
-	s[k].weight = 0;
-	s[k].share_ppm = idle_share(a);
-	s[k].wait_ns = 0;
-	if (cgw_policy_raise(s, k + 1, 0, target, a->active_ppm, wmin(a),
-			     wmax(a), &r))
-		return;
-	/* one step at most x4: a window's estimate can be far off */
-	if (r.weight > n->weight_now * ACT_MAX_STEP) {
-		r.weight = n->weight_now * ACT_MAX_STEP;
-		r.clamped = false;
-	}
-	if (r.weight > n->weight_now && node_may_write(a, n, now) &&
-	    (e->type == CGW_EV_BREACH || s[0].share_ppm < gc->min_ppm)) {
-		snprintf(want, sizeof(want), "%" PRIu64, r.weight);
-		snprintf(reason, sizeof(reason),
-			 "raise: share %.1f%% (average %.1f%%) < min %.1f%%, aiming at %.1f%% against %zu sibling%s (set share %.1f%%)%s",
-			 e->share_ppm / 1e4, s[0].share_ppm / 1e4, gc->min_ppm / 1e4, target / 1e4,
-			 k - 1, k == 2 ? "" : "s", set_share(s, k + 1) / 1e4,
-			 r.clamped ? ", clamped" : "");
-		if (!act_write(a, n, &n->weight, want, g, reason,
-			       e->t_event_ns)) {
-			n->weight_now = r.weight;
-			mark_written(&n->rw, now);
-		}
-	} else {
+/* A competitor started: the model's setpoint of every min_share group
+ * beside it that still wants its minimum moves at once. */
+static void on_active(struct act_ctx *a, struct act_node *c,
+		      const struct cgw_event *e, uint64_t now)
+{
+	char cause[PATH_MAX + 32];
+
+	snprintf(cause, sizeof(cause), "competitor %s started", c->rel);
+	for (size_t i = 0; i < a->nnodes; i++) {
+		struct act_node *n = &a->nodes[i];
+		struct cgw_slot st;
+
+		if (n == c || n->gone || n->group < 0 ||
+		    !a->cfg->groups[n->group].min_ppm ||
+		    !same_parent(n->rel, c->rel))
+			continue;
+		estimate_of(a, n, &st);
+		if (!has_demand(a, &st, a->cfg->groups[n->group].min_ppm))
+			continue;
 		cgw_relax_breach(&n->rw);
+		control(a, n, false, cause, e->t_event_ns, now);
 	}
-	/*
-	 * Escalate only when the breach persists, the averaged share (not
-	 * one noisy window) is still below the minimum two cooldowns after
-	 * the last raise, and weights cannot do more or did not help.
-	 */
-	if (e->type == CGW_EV_PERSIST && s[0].share_ppm < gc->min_ppm &&
-	    now - n->rw.last_write_ns >= 2 * a->cfg->cooldown_ns &&
-	    (r.clamped || r.hopeless || r.no_competition ||
-	     n->weight_now == before))
-		escalate(a, g, n, target, e, now);
+}
+
+/* A competitor stopped: a raised weight in surplus may come down after
+ * the hold (the relax step recomputes the setpoint without it). */
+static void on_idle(struct act_ctx *a, struct act_node *c, uint64_t now)
+{
+	for (size_t i = 0; i < a->nnodes; i++) {
+		struct act_node *n = &a->nodes[i];
+
+		if (n != c && !n->gone && n->group >= 0 && n->surplus &&
+		    n->weight.changed && same_parent(n->rel, c->rel))
+			cgw_relax_clear(&n->rw, now);
+	}
 }
 
 static void on_max(struct act_ctx *a, int g, struct act_node *n,
@@ -671,51 +818,101 @@ static void on_clear(struct act_ctx *a, int g, struct act_node *n,
 		cgw_relax_clear(&n->rq, now);
 		return;
 	}
-	cgw_relax_clear(&n->rw, now);
+	/* the weight relaxes on SURPLUS; caps of an escalation once the
+	 * minimum is kept again */
+	if (cgw_ctl_clear(&n->ctl) < 0) {
+		struct cgw_ctl_out o = { .unreachable_edge = -1 };
+		struct cgw_setpoint sp = { .cap_ppm = 0 };
+
+		if (!setpoint_of(a, n, &sp))
+			report_unreachable(a, n, &o, &sp);
+	}
 	for (size_t i = 0; i < a->nnodes; i++)
 		if (a->nodes[i].capped_for == g)
 			cgw_relax_clear(&a->nodes[i].rq, now);
 }
 
-void act_on_event(struct act_ctx *a, int g, const struct cgw_event *e)
+const char *act_on_event(struct act_ctx *a, const struct cgw_event *e)
 {
-	struct act_node *n = &a->nodes[a->group_node[g]];
+	struct act_node *n;
 	uint64_t now = cgw_now_ns();
+	int i = e->slot < CGW_MAX_SLOTS ? a->slot_node[e->slot] : -1;
 
+	if (i < 0)
+		return NULL;
+	n = &a->nodes[i];
 	if (n->gone)
-		return;
-	if (e->type == CGW_EV_CLEAR)
-		on_clear(a, g, n, e, now);
-	else if (e->type == CGW_EV_BREACH || e->type == CGW_EV_PERSIST) {
-		if (e->kind == CGW_KIND_MIN)
-			on_min(a, g, n, e, now);
-		else
-			on_max(a, g, n, e, now);
+		return NULL;
+	switch (e->type) {
+	case CGW_EV_ACTIVE:
+		on_active(a, n, e, now);
+		return n->rel;
+	case CGW_EV_IDLE:
+		on_idle(a, n, now);
+		return n->rel;
+	default:
+		break;
 	}
+	if (n->group < 0)
+		return n->rel;
+	switch (e->type) {
+	case CGW_EV_CLEAR:
+		on_clear(a, n->group, n, e, now);
+		break;
+	case CGW_EV_BREACH:
+	case CGW_EV_PERSIST:
+		if (e->kind == CGW_KIND_MIN)
+			on_min(a, n, e, now);
+		else
+			on_max(a, n->group, n, e, now);
+		break;
+	case CGW_EV_SURPLUS:
+		n->surplus = true;
+		if (n->weight.changed)
+			cgw_relax_clear(&n->rw, now); /* hold, then relax */
+		break;
+	case CGW_EV_SURPLUS_END:
+		n->surplus = false;
+		if (n->weight.changed)
+			cgw_relax_breach(&n->rw);
+		break;
+	default:
+		break;
+	}
+	return n->rel;
 }
 
 /* --- relax ----------------------------------------------------------- */
 
 static void relax_weight(struct act_ctx *a, struct act_node *n, uint64_t now)
 {
-	uint64_t orig = strtoull(n->weight.original, NULL, 10), next;
-	char want[32];
+	struct cgw_setpoint sp = { .alone = true };
+	struct cgw_ctl_out o;
+	struct cgw_slot st;
+	bool demand = false;
 
 	if (!n->weight.changed) {
 		cgw_relax_wrote(&n->rw, now, true);
 		return;
 	}
-	next = cgw_relax_weight(n->weight_now, orig);
-	snprintf(want, sizeof(want), "%" PRIu64, next);
-	if (act_write(a, n, &n->weight, want, n->group,
-		      "relax: pressure gone", 0) < 0 || !n->weight.changed) {
+	estimate_of(a, n, &st);
+	if (n->group >= 0 && a->cfg->groups[n->group].min_ppm) {
+		demand = has_demand(a, &st, a->cfg->groups[n->group].min_ppm);
+		if (setpoint_of(a, n, &sp))
+			sp.alone = true;
+	}
+	cgw_ctl_relax(&n->ctl, &a->ctl, &sp, n->weight_now, demand, &o);
+	if (o.why == CGW_CTL_NONE) {
+		/* where the model wants it: stay until the next edge */
+		cgw_relax_breach(&n->rw);
+		return;
+	}
+	if (ctl_write(a, n, &o, &sp, st.share_ppm,
+		      demand ? "surplus held" : "demand gone", 0, now) < 0 ||
+	    !n->weight.changed) {
 		cgw_relax_wrote(&n->rw, now, true);
 		return;
 	}
-	n->weight_now = next;
-	cgw_relax_wrote(&n->rw, now, next == orig);
-	if (next == orig)
-		n->weight.changed = false; /* back where it was */
 }
 
 static void relax_quota(struct act_ctx *a, struct act_node *n, uint64_t now)

@@ -27,6 +27,8 @@ struct act_node {
 	uint64_t period_us; /* the cgroup's CFS period */
 	uint64_t weight_now; /* last weight read or written */
 	struct cgw_relax rw, rq; /* relax state of weight and quota */
+	struct cgw_ctl ctl; /* the controller of a min_share group */
+	bool surplus; /* the kernel reported SURPLUS, not yet its end */
 	int capped_for; /* group whose escalation capped it, -1 */
 	bool gone;
 };
@@ -43,11 +45,13 @@ struct act_ctx {
 	struct act_node *nodes;
 	size_t nnodes, cap;
 	int *group_node; /* group index -> node index */
+	int slot_node[CGW_MAX_SLOTS]; /* watched slot -> node index, -1 */
+	struct cgw_ctl_params ctl; /* shared by every min_share group */
 	/* CLOCK_MONOTONIC when the agent took the current ring-buffer
 	 * record (0: none), reported with the writes it causes */
 	uint64_t t_recv_ns;
 	/* counters for the exit report */
-	uint64_t writes, skipped, released;
+	uint64_t writes, skipped, released, unreachable;
 };
 
 /* The CFS period of cgroup @rel in us (100000 if it cannot be read). */
@@ -61,8 +65,10 @@ int act_init(struct act_ctx *a, const struct cgw_hier *h,
  * those of its ancestors) so their shares are known before any breach. */
 int act_add_group(struct act_ctx *a, int group, uint64_t cgid, uint32_t slot);
 
-/* A ring-buffer record for @group. */
-void act_on_event(struct act_ctx *a, int group, const struct cgw_event *e);
+/* A ring-buffer record: a constraint's edge for a configured group, or an
+ * activity edge of a competitor.  Returns the node's relative path, or
+ * NULL when the slot is none of ours (or its cgroup is gone). */
+const char *act_on_event(struct act_ctx *a, const struct cgw_event *e);
 
 /* Does the relax steps due at @now; returns the CLOCK_MONOTONIC time of
  * the next one, or 0 when nothing is pending (the agent then sleeps). */

@@ -29,7 +29,6 @@
 struct group {
 	const struct cgw_group_cfg *cfg;
 	uint64_t cgid;
-	int level;
 	uint32_t slot;
 	int dirfd; /* O_PATH, to notice the cgroup vanishing */
 	int gone;
@@ -239,41 +238,70 @@ static const char *event_type(const struct cgw_event *e)
 		return "clear";
 	case CGW_EV_WINDOW:
 		return "window";
+	case CGW_EV_SURPLUS:
+		return "surplus";
+	case CGW_EV_SURPLUS_END:
+		return "surplus_end";
+	case CGW_EV_ACTIVE:
+		return "active";
+	case CGW_EV_IDLE:
+		return "idle";
 	default:
 		return "breach";
 	}
 }
 
-static void print_event(struct agent *a, const struct group *g,
+static const char *event_op(const struct cgw_event *e)
+{
+	switch (e->type) {
+	case CGW_EV_BREACH:
+	case CGW_EV_PERSIST:
+		return e->kind == CGW_KIND_MIN ? "<" : ">";
+	default:
+		return "vs";
+	}
+}
+
+/* One line per record on stderr, and a JSON object with --json.  @name is
+ * the group's section, or "-" for a competitor's activity edge. */
+static void print_event(struct agent *a, const char *name, const char *path,
 			const struct cgw_event *e)
 {
 	const char *type = event_type(e);
+	bool activity = e->type == CGW_EV_ACTIVE || e->type == CGW_EV_IDLE;
 	char win[32], wait[32];
 
 	cgw_format_duration(e->window_ns, win, sizeof(win));
 	cgw_format_duration(e->wait_ns, wait, sizeof(wait));
-	fprintf(stderr,
-		"cgwarden: %s%s [%s] %s %s: share %u.%02u%% %s %u.%02u%%, wait %s in %s window\n",
-		type, e->type == CGW_EV_PERSIST ? " (persists)" : "",
-		g->cfg->name, g->cfg->path, kind_name(e->kind),
-		e->share_ppm / 10000, e->share_ppm / 100 % 100,
-		e->type == CGW_EV_CLEAR || e->type == CGW_EV_WINDOW ? "vs" :
-		e->kind == CGW_KIND_MIN				      ? "<" :
-									">",
-		e->limit_ppm / 10000, e->limit_ppm / 100 % 100, wait, win);
+	if (activity)
+		fprintf(stderr,
+			"cgwarden: %s competitor %s: share %u.%02u%% (last window %u.%02u%%) over %s\n",
+			type, path, e->share_ppm / 10000,
+			e->share_ppm / 100 % 100, e->win_share_ppm / 10000,
+			e->win_share_ppm / 100 % 100, win);
+	else
+		fprintf(stderr,
+			"cgwarden: %s%s [%s] %s %s: share %u.%02u%% %s %u.%02u%%, demand %u.%02u%%, wait %s over %s\n",
+			type, e->type == CGW_EV_PERSIST ? " (persists)" : "",
+			name, path, kind_name(e->kind), e->share_ppm / 10000,
+			e->share_ppm / 100 % 100, event_op(e),
+			e->limit_ppm / 10000, e->limit_ppm / 100 % 100,
+			e->demand_ppm / 10000, e->demand_ppm / 100 % 100, wait,
+			win);
 	if (!a->json)
 		return;
 	printf("{\"type\":\"%s\",\"name\":", type);
-	cgw_json_str(stdout, g->cfg->name);
+	cgw_json_str(stdout, name);
 	printf(",\"path\":");
-	cgw_json_str(stdout, g->cfg->path);
+	cgw_json_str(stdout, path);
 	printf(",\"kind\":\"%s\","
-	       "\"share_ppm\":%u,\"limit_ppm\":%u,\"run_ns\":%llu,"
+	       "\"share_ppm\":%u,\"limit_ppm\":%u,\"win_share_ppm\":%u,"
+	       "\"demand_ppm\":%u,\"run_ns\":%llu,"
 	       "\"wait_ns\":%llu,\"window_ns\":%llu,\"nr_cpus\":%u,"
 	       "\"repeat\":%s,\"t_event_ns\":%llu}\n",
-	       kind_name(e->kind),
-	       e->share_ppm, e->limit_ppm, (unsigned long long)e->run_ns,
-	       (unsigned long long)e->wait_ns,
+	       activity ? "activity" : kind_name(e->kind), e->share_ppm,
+	       e->limit_ppm, e->win_share_ppm, e->demand_ppm,
+	       (unsigned long long)e->run_ns, (unsigned long long)e->wait_ns,
 	       (unsigned long long)e->window_ns, e->nr_cpus,
 	       e->type == CGW_EV_PERSIST ? "true" : "false",
 	       (unsigned long long)e->t_event_ns);
@@ -286,18 +314,25 @@ static int handle_event(void *ctx, void *data, size_t len)
 	const struct cgw_event *e = data;
 	uint64_t t_recv = cgw_now_ns();
 	struct group *g;
+	const char *path;
 
 	if (len < sizeof(*e))
 		return 0;
 	g = group_by_slot(a, e->slot);
-	if (!g || check_gone(a, g))
+	if (g && check_gone(a, g))
 		return 0;
-	/* act first: the write is what the breach waits for */
-	if (e->type != CGW_EV_WINDOW) {
-		a->act.t_recv_ns = t_recv;
-		act_on_event(&a->act, (int)(g - a->groups), e);
+	if (e->type == CGW_EV_WINDOW) {
+		if (g)
+			print_event(a, g->cfg->name, g->cfg->path, e);
+		return 0;
 	}
-	print_event(a, g, e);
+	/* act first: the write is what the edge waits for */
+	a->act.t_recv_ns = t_recv;
+	path = act_on_event(&a->act, e);
+	if (g)
+		print_event(a, g->cfg->name, g->cfg->path, e);
+	else if (path)
+		print_event(a, "-", path, e);
 	return 0;
 }
 
@@ -368,7 +403,6 @@ static int resolve_groups(struct agent *a)
 				gc->name, gc->path, strerror(-ret));
 			return ret;
 		}
-		g->level = cgw_path_level(gc->path);
 	}
 	return 0;
 }
@@ -395,6 +429,8 @@ static int start(struct agent *a)
 		.verbose = a->verbose,
 		.trace_windows = a->trace_windows,
 		.clock = a->clock,
+		.span_windows = (uint32_t)((a->cfg->span_ns + a->cfg->window_ns / 2) /
+					   a->cfg->window_ns),
 	};
 	char err[512];
 	int ret;
@@ -414,7 +450,7 @@ static int start(struct agent *a)
 	for (size_t i = 0; i < a->ngroups; i++) {
 		struct group *g = &a->groups[i];
 
-		ret = warden_watch(&a->w, g->cgid, g->level, g->cfg->min_ppm,
+		ret = warden_watch(&a->w, g->cgid, g->cfg->min_ppm,
 				   g->cfg->max_ppm, clear_max(a, g), &g->slot);
 		if (!ret)
 			ret = act_add_group(&a->act, (int)i, g->cgid, g->slot);

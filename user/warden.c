@@ -102,8 +102,6 @@ int warden_load(struct warden *w, const struct warden_opts *o, char *err,
 
 	memset(w, 0, sizeof(*w));
 	w->next_slot = 1;
-	w->min_level = 1 << 30;
-	w->max_level = -1;
 	verbose = o->verbose;
 	libbpf_set_print(print_fn);
 
@@ -129,6 +127,8 @@ int warden_load(struct warden *w, const struct warden_opts *o, char *err,
 	skel->rodata->hyst_ppm = o->hyst_ppm;
 	skel->rodata->nr_cpu_ids = (uint32_t)w->nr_cpus;
 	skel->rodata->trace_windows = o->trace_windows;
+	skel->rodata->span_windows = o->span_windows ?: 10;
+	skel->rodata->active_ppm = o->active_ppm ?: 5000;
 	w->window_ns = o->window_ns;
 	w->perf_fd = -1;
 	w->perf_clock = o->clock == WARDEN_CLOCK_PERF ||
@@ -147,7 +147,8 @@ int warden_load(struct warden *w, const struct warden_opts *o, char *err,
 		return ret;
 	}
 	w->slots_len = sizeof(struct cgw_slot) * CGW_MAX_SLOTS;
-	w->slots = mmap(NULL, w->slots_len, PROT_READ, MAP_SHARED,
+	/* writable for the two configuration words set at run time */
+	w->slots = mmap(NULL, w->slots_len, PROT_READ | PROT_WRITE, MAP_SHARED,
 			bpf_map__fd(skel->maps.slots), 0);
 	if (w->slots == MAP_FAILED) {
 		ret = -errno;
@@ -176,13 +177,11 @@ int warden_load(struct warden *w, const struct warden_opts *o, char *err,
 	}
 	skel->bss->nr_online = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
 	skel->bss->nr_slots = 1;
-	skel->bss->min_level = 0;
-	skel->bss->max_level = -1; /* nothing watched yet */
 	w->skel = skel;
 	return 0;
 }
 
-int warden_watch(struct warden *w, uint64_t cgid, int level, uint32_t min_ppm,
+int warden_watch(struct warden *w, uint64_t cgid, uint32_t min_ppm,
 		 uint32_t max_ppm, uint32_t clear_max, uint32_t *slot)
 {
 	struct cgw_slot st = {
@@ -236,12 +235,6 @@ int warden_watch(struct warden *w, uint64_t cgid, int level, uint32_t min_ppm,
 	if (ret)
 		return ret;
 	w->next_slot++;
-	if (level < w->min_level)
-		w->min_level = level;
-	if (level > w->max_level)
-		w->max_level = level;
-	w->skel->bss->min_level = w->min_level;
-	w->skel->bss->max_level = w->max_level;
 	w->skel->bss->nr_slots = w->next_slot;
 	/* tasks re-resolve their slots on their next switch or wakeup */
 	__atomic_add_fetch(&w->skel->bss->watch_gen, 1, __ATOMIC_SEQ_CST);
@@ -394,10 +387,39 @@ int warden_usage(struct warden *w, uint32_t slot, uint64_t *run_ns,
 
 int warden_last_window(struct warden *w, uint32_t slot, struct cgw_slot *out)
 {
-	if (slot >= CGW_MAX_SLOTS)
+	volatile struct cgw_slot *st;
+	uint32_t s1, s2;
+
+	if (slot >= CGW_MAX_SLOTS || !w->slots)
 		return -EINVAL;
-	memcpy(out, (const void *)&w->slots[slot], sizeof(*out));
-	return 0;
+	st = &w->slots[slot];
+	/* the window clock rewrites an estimate in well under a microsecond:
+	 * a few tries always find a quiet moment */
+	for (int i = 0; i < 1000; i++) {
+		s1 = __atomic_load_n(&st->seq, __ATOMIC_ACQUIRE);
+		if (s1 & 1)
+			continue;
+		memcpy(out, (const void *)st, sizeof(*out));
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		s2 = __atomic_load_n(&st->seq, __ATOMIC_RELAXED);
+		if (s1 == s2)
+			return 0;
+	}
+	return -EAGAIN;
+}
+
+void warden_set_surplus(struct warden *w, uint32_t slot, uint32_t ppm)
+{
+	if (slot && slot < CGW_MAX_SLOTS && w->slots)
+		__atomic_store_n(&w->slots[slot].surplus_ppm, ppm,
+				 __ATOMIC_RELEASE);
+}
+
+void warden_set_notify(struct warden *w, uint32_t slot, bool on)
+{
+	if (slot && slot < CGW_MAX_SLOTS && w->slots)
+		__atomic_store_n(&w->slots[slot].notify, on ? 1 : 0,
+				 __ATOMIC_RELEASE);
 }
 
 void warden_stats(struct warden *w, struct cgw_stats *st)

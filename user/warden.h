@@ -24,6 +24,8 @@ struct warden_opts {
 	uint32_t hyst_ppm;
 	bool verbose; /* libbpf debug output */
 	bool trace_windows; /* a record for every window of every slot */
+	uint32_t span_windows; /* windows in the sliding estimate, 1..15 */
+	uint32_t active_ppm; /* a competitor is busy above this share */
 	enum warden_clock clock;
 };
 
@@ -31,8 +33,7 @@ struct warden {
 	struct cgwarden_bpf *skel;
 	int nr_cpus; /* possible CPUs */
 	uint32_t next_slot;
-	int min_level, max_level;
-	const volatile struct cgw_slot *slots; /* mmap of the slots map */
+	volatile struct cgw_slot *slots; /* mmap of the slots map */
 	size_t slots_len;
 	bool perf_clock; /* windows closed by cgw_tick, not bpf_timer */
 	uint64_t window_ns;
@@ -49,15 +50,20 @@ int warden_probe(char *err, size_t errlen);
 int warden_load(struct warden *w, const struct warden_opts *o, char *err,
 		size_t errlen);
 
-/* Starts watching cgroup @cgid at @level with the given constraints (0:
+/* Starts watching cgroup @cgid with the given constraints (0:
  * none); a max breach clears after @clear_max good windows (0: the global
  * clear_windows).  The slot can be used at once; returns it in @slot.
  * A cgroup already watched without constraints (a sibling found for an
  * earlier group) keeps its slot and takes these constraints: only before
  * warden_attach(), since the whole slot is rewritten.  -EEXIST if it has
  * constraints already. */
-int warden_watch(struct warden *w, uint64_t cgid, int level, uint32_t min_ppm,
+int warden_watch(struct warden *w, uint64_t cgid, uint32_t min_ppm,
 		 uint32_t max_ppm, uint32_t clear_max, uint32_t *slot);
+
+/* SURPLUS edges of @slot's minimum above @ppm (0: none), and ACTIVE/IDLE
+ * edges of @slot as a competitor: single words the window clock reads. */
+void warden_set_surplus(struct warden *w, uint32_t slot, uint32_t ppm);
+void warden_set_notify(struct warden *w, uint32_t slot, bool on);
 
 /* Stops watching a slot (its cgroup vanished).  Slots are not reused. */
 int warden_unwatch(struct warden *w, uint32_t slot);
@@ -69,7 +75,9 @@ int warden_attach(struct warden *w, char *err, size_t errlen);
 int warden_usage(struct warden *w, uint32_t slot, uint64_t *run_ns,
 		 uint64_t *wait_ns);
 
-/* Last closed window of @slot as the kernel side saw it (no syscall). */
+/* The estimate @slot's last window published (no syscall): a consistent
+ * copy taken under the slot's sequence count.  -EAGAIN if the window clock
+ * kept rewriting it, -EINVAL for a bad slot. */
 int warden_last_window(struct warden *w, uint32_t slot, struct cgw_slot *out);
 
 void warden_stats(struct warden *w, struct cgw_stats *st);

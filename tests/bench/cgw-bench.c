@@ -1113,7 +1113,7 @@ static int cmd_accuracy(void)
 			die("cannot create %s", grp[i].rel);
 		r = cgt_relpath(grp[i].rel);
 		if (cgw_hier_cgid(cgt_hier(), r, &id) ||
-		    warden_watch(&w, id, cgw_path_level(r), 0, 0, 0, &slot[i]))
+		    warden_watch(&w, id, 0, 0, 0, &slot[i]))
 			die("cannot watch %s", grp[i].rel);
 	}
 	if (warden_attach(&w, err, sizeof(err)))

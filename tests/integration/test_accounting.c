@@ -126,7 +126,7 @@ static void test_accuracy(void **state)
 		const char *rel = cgt_relpath(p[i].rel);
 
 		assert_int_equal(cgw_hier_cgid(cgt_hier(), rel, &id), 0);
-		assert_int_equal(warden_watch(&w, id, cgw_path_level(rel), 0,
+		assert_int_equal(warden_watch(&w, id, 0,
 					      0, 0, &p[i].slot),
 				 0);
 	}

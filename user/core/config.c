@@ -47,7 +47,8 @@ struct key_spec {
 	uint64_t min, max, def;
 };
 
-enum { AK_WINDOW, AK_COOLDOWN, AK_HOLD, AK_MARGIN, AK_CLEAR, AK_HYST, AK_NR };
+enum { AK_WINDOW, AK_COOLDOWN, AK_HOLD, AK_MARGIN, AK_CLEAR, AK_HYST, AK_SPAN,
+       AK_DEADBAND, AK_NR };
 
 static const struct key_spec agent_keys[AK_NR] = {
 	[AK_WINDOW] = { "window", VT_DURATION, CGW_WINDOW_MIN_NS,
@@ -58,15 +59,20 @@ static const struct key_spec agent_keys[AK_NR] = {
 	[AK_MARGIN] = { "margin", VT_SHARE, 0, 50 * PERCENT, 5 * PERCENT },
 	[AK_CLEAR] = { "clear_windows", VT_UINT, 1, 100, 2 },
 	[AK_HYST] = { "hysteresis", VT_SHARE, 0, 20 * PERCENT, 1 * PERCENT },
+	[AK_SPAN] = { "span", VT_DURATION, 2 * CGW_WINDOW_MIN_NS,
+		      CGW_SPAN_MAX_WINDOWS * CGW_WINDOW_MAX_NS, 100 * MSEC },
+	[AK_DEADBAND] = { "deadband", VT_SHARE, 0, 50 * PERCENT,
+			  10 * PERCENT },
 };
 
-enum { GK_PATH, GK_MIN, GK_MAX, GK_NR };
+enum { GK_PATH, GK_MIN, GK_MAX, GK_SCOPE, GK_NR };
 _Static_assert((int)AK_NR >= (int)GK_NR, "sect_keys.line too small");
 
 static const struct key_spec group_keys[GK_NR] = {
 	[GK_PATH] = { "path", VT_PATH, 0, 0, 0 },
 	[GK_MIN] = { "min_share", VT_SHARE, 1, CGW_PPM, 0 },
 	[GK_MAX] = { "max_share", VT_SHARE, 1, CGW_PPM, 0 },
+	[GK_SCOPE] = { "scope", VT_PATH, 0, 0, 0 },
 };
 
 /* Where each key of a section was set (0: not set). */
@@ -316,22 +322,22 @@ static const char *bad_component(const char *comp, size_t n)
 }
 
 /* Syntax of a group path; copies it without a trailing '/' to @out. */
-static int check_path(struct loader *l, const char *s, char *out)
+static int check_path_key(struct loader *l, const char *key, const char *s,
+			  char *out)
 {
 	size_t len = strlen(s);
 	const char *comp, *end, *bad;
 
 	if (!len) {
-		err_key(l, "path", "is empty");
+		err_key(l, key, "is empty");
 		return -1;
 	}
 	if (s[0] == '/') {
-		err_key(l, "path", "'%s' must be relative to the cgroup root",
-			s);
+		err_key(l, key, "'%s' must be relative to the cgroup root", s);
 		return -1;
 	}
 	if (len >= PATH_MAX) {
-		err_key(l, "path", "is too long");
+		err_key(l, key, "is too long");
 		return -1;
 	}
 	memcpy(out, s, len + 1);
@@ -341,12 +347,17 @@ static int check_path(struct loader *l, const char *s, char *out)
 		end = strchrnul(comp, '/');
 		bad = bad_component(comp, (size_t)(end - comp));
 		if (bad) {
-			err_key(l, "path", "'%s' has %s component", s, bad);
+			err_key(l, key, "'%s' has %s component", s, bad);
 			return -1;
 		}
 		if (!*end)
 			return 0;
 	}
+}
+
+static int check_path(struct loader *l, const char *s, char *out)
+{
+	return check_path_key(l, "path", s, out);
 }
 
 static int open_root(struct loader *l)
@@ -363,7 +374,7 @@ static int open_root(struct loader *l)
 }
 
 /* Without a cgroup root only the syntax of paths is checked. */
-static int check_dir(struct loader *l, const char *path)
+static int check_dir_key(struct loader *l, const char *key, const char *path)
 {
 	struct stat st;
 	int fd;
@@ -375,19 +386,24 @@ static int check_dir(struct loader *l, const char *path)
 		return -1;
 	if (fstatat(fd, path, &st, 0)) {
 		if (errno == ENOENT)
-			err_key(l, "path", "'%s' does not exist under %s",
+			err_key(l, key, "'%s' does not exist under %s",
 				path, l->root);
 		else
-			err_key(l, "path", "'%s' under %s: %s", path, l->root,
+			err_key(l, key, "'%s' under %s: %s", path, l->root,
 				strerror(errno));
 		return -1;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		err_key(l, "path", "'%s' under %s is not a directory", path,
+		err_key(l, key, "'%s' under %s is not a directory", path,
 			l->root);
 		return -1;
 	}
 	return 0;
+}
+
+static int check_dir(struct loader *l, const char *path)
+{
+	return check_dir_key(l, "path", path);
 }
 
 static const struct cgw_group_cfg *find_path(struct loader *l,
@@ -432,6 +448,9 @@ static void group_key(struct loader *l, const char *name, const char *value)
 		return;
 	if (i == GK_PATH)
 		err = set_path(l, value);
+	else if (i == GK_SCOPE)
+		err = check_path_key(l, "scope", value, l->g->scope) ||
+		      check_dir_key(l, "scope", l->g->scope);
 	else
 		err = parse_value(l, &group_keys[i], value, &v);
 	if (err)
@@ -470,11 +489,37 @@ static int handler(void *user, const char *section, const char *name,
 	return 1; /* errors are collected, inih must go on */
 }
 
+/*
+ * The scope must contain the path (be it or an ancestor of it); without a
+ * `scope` key it is the path's top-level cgroup, so that the agent never
+ * writes beside the hierarchy root's children (system.slice, ...).
+ */
+static void check_scope(struct loader *l, const struct sect_keys *k,
+			struct cgw_group_cfg *g)
+{
+	size_t n = strlen(g->scope);
+
+	if (!g->path[0])
+		return;
+	if (!k->line[GK_SCOPE]) {
+		n = strcspn(g->path, "/");
+		memcpy(g->scope, g->path, n);
+		g->scope[n] = '\0';
+		return;
+	}
+	if (!g->scope[0])
+		return; /* already reported */
+	if (strncmp(g->path, g->scope, n) ||
+	    (g->path[n] != '\0' && g->path[n] != '/'))
+		err_at(l, k->line[GK_SCOPE], "scope",
+		       "'%s' does not contain path '%s'", g->scope, g->path);
+}
+
 /* Checks that need the whole section: run when the next one starts. */
 static void check_group(struct loader *l)
 {
 	const struct sect_keys *k = l->gk;
-	const struct cgw_group_cfg *g = l->g;
+	struct cgw_group_cfg *g = l->g;
 	char lo[16], hi[16];
 	int i;
 
@@ -482,6 +527,7 @@ static void check_group(struct loader *l)
 		err_sect(l, "missing 'path'");
 	if (!k->line[GK_MIN] && !k->line[GK_MAX])
 		err_sect(l, "needs min_share or max_share");
+	check_scope(l, k, l->g);
 	if (!g->min_ppm || !g->max_ppm || g->min_ppm < g->max_ppm)
 		return;
 	fmt_share(g->min_ppm, lo, sizeof(lo));
@@ -668,6 +714,36 @@ static char *reader(char *str, int num, void *stream)
 	return str;
 }
 
+/*
+ * The sliding estimate spans whole windows, 2 to CGW_SPAN_MAX_WINDOWS.  An
+ * unset span is the default brought within those bounds for the window.
+ */
+static void check_span(struct loader *l)
+{
+	struct agent_sect *as = &l->agent;
+	uint64_t w = as->val[AK_WINDOW], sp = as->val[AK_SPAN];
+	char ws[32], ss[32];
+
+	if (as->k.bad & ((1U << AK_WINDOW) | (1U << AK_SPAN)))
+		return;
+	if (!as->k.line[AK_SPAN]) {
+		if (sp < 2 * w)
+			sp = 2 * w;
+		if (sp > CGW_SPAN_MAX_WINDOWS * w)
+			sp = CGW_SPAN_MAX_WINDOWS * w;
+		as->val[AK_SPAN] = sp;
+		return;
+	}
+	if (sp >= 2 * w && sp <= CGW_SPAN_MAX_WINDOWS * w)
+		return;
+	cgw_format_duration(w, ws, sizeof(ws));
+	cgw_format_duration(sp, ss, sizeof(ss));
+	err_at(l, as->k.line[AK_SPAN] ?: as->k.line[AK_WINDOW],
+	       as->k.line[AK_SPAN] ? "span" : "window",
+	       "span (%s) must hold 2 to %d windows (window %s)", ss,
+	       CGW_SPAN_MAX_WINDOWS, ws);
+}
+
 static void check_agent(struct loader *l)
 {
 	const struct agent_sect *as = &l->agent;
@@ -675,6 +751,7 @@ static void check_agent(struct loader *l)
 	char w[32], c[32];
 	int i;
 
+	check_span(l);
 	if ((as->k.bad & bad) || as->val[AK_COOLDOWN] >= as->val[AK_WINDOW])
 		return;
 	cgw_format_duration(as->val[AK_WINDOW], w, sizeof(w));
@@ -731,6 +808,8 @@ static void finish(struct loader *l)
 	cfg->margin_ppm = (uint32_t)l->agent.val[AK_MARGIN];
 	cfg->clear_windows = (uint32_t)l->agent.val[AK_CLEAR];
 	cfg->hyst_ppm = (uint32_t)l->agent.val[AK_HYST];
+	cfg->span_ns = l->agent.val[AK_SPAN];
+	cfg->deadband_ppm = (uint32_t)l->agent.val[AK_DEADBAND];
 	if (!l->nsections)
 		cgw_diag_add(l->diag, "%s: no groups defined", l->file);
 	sort_diag(l);
@@ -745,6 +824,8 @@ void cgw_config_defaults(struct cgw_config *cfg)
 	cfg->margin_ppm = (uint32_t)agent_keys[AK_MARGIN].def;
 	cfg->clear_windows = (uint32_t)agent_keys[AK_CLEAR].def;
 	cfg->hyst_ppm = (uint32_t)agent_keys[AK_HYST].def;
+	cfg->span_ns = agent_keys[AK_SPAN].def;
+	cfg->deadband_ppm = (uint32_t)agent_keys[AK_DEADBAND].def;
 }
 
 static void loader_init(struct loader *l, const char *file, const char *root,

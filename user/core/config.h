@@ -15,6 +15,9 @@ struct cgw_group_cfg {
 	char path[PATH_MAX]; /* relative to the cpu-controller root */
 	uint32_t min_ppm; /* 0: no minimum */
 	uint32_t max_ppm; /* 0: no maximum */
+	/* the subtree the agent may write in for this group: the group's
+	 * path or an ancestor of it; default its top-level cgroup */
+	char scope[PATH_MAX];
 	int line; /* line of the [section] header */
 };
 
@@ -26,6 +29,9 @@ struct cgw_config {
 	uint32_t margin_ppm; /* [agent] margin, default 5% */
 	uint32_t clear_windows; /* [agent] clear_windows, 1..100, default 2 */
 	uint32_t hyst_ppm; /* [agent] hysteresis, 0..20%, default 1% */
+	uint64_t span_ns; /* [agent] span of the sliding estimate, default
+			   * 100ms, 2..15 windows */
+	uint32_t deadband_ppm; /* [agent] deadband, 0..50%, default 10% */
 	size_t ngroups;
 	struct cgw_group_cfg groups[CGW_MAX_GROUPS];
 };

@@ -385,3 +385,227 @@ uint64_t cgw_relax_quota(uint64_t cur, uint64_t orig, unsigned int ncpus,
 		return orig;
 	return next;
 }
+
+/* --- the controller of a minimum ---------------------------------------- */
+
+#define MODEL_MAX_MEMBERS 1024
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* True when |to - from| is a change below @deadband_ppm of @from. */
+static bool in_deadband(uint64_t from, uint64_t to, uint32_t deadband_ppm)
+{
+	uint64_t d = from > to ? from - to : to - from;
+
+	return (u128)d * PPM_ONE < (u128)deadband_ppm * from;
+}
+
+/*
+ * Water-filling: members whose demand is below their part of what is left
+ * (by weight) get their demand and leave; the others, self among them,
+ * share the rest by weight.  Each pass removes at least one member or
+ * ends, so it takes at most n passes.  Members past MODEL_MAX_MEMBERS are
+ * left out (the agent never tracks that many).
+ */
+uint32_t cgw_model_share(const struct cgw_member *m, size_t n, size_t self,
+			 uint64_t w, uint32_t cap_ppm)
+{
+	bool done[MODEL_MAX_MEMBERS] = { false };
+	uint64_t rem = cap_ppm;
+	bool changed = true;
+	u128 wsum = w;
+	size_t i;
+
+	if (n > MODEL_MAX_MEMBERS)
+		n = MODEL_MAX_MEMBERS;
+	while (changed) {
+		changed = false;
+		wsum = w;
+		for (i = 0; i < n; i++)
+			if (i != self && m[i].active && !done[i])
+				wsum += m[i].weight;
+		if (!wsum)
+			return 0;
+		for (i = 0; i < n; i++) {
+			if (i == self || !m[i].active || done[i])
+				continue;
+			if ((u128)m[i].demand_ppm * wsum <=
+			    (u128)rem * m[i].weight) {
+				done[i] = true;
+				rem -= min_u64(rem, m[i].demand_ppm);
+				changed = true;
+			}
+		}
+	}
+	return (uint32_t)((u128)rem * w / wsum);
+}
+
+/* The smallest weight in [wmin, wmax] whose model share reaches @target
+ * of @cap (the share grows with the weight); wmax + 1 if none does. */
+static uint64_t weight_for(const struct cgw_member *m, size_t n, size_t self,
+			   uint64_t target, uint32_t cap, uint64_t wmin,
+			   uint64_t wmax)
+{
+	uint64_t lo = wmin, hi = wmax, mid;
+
+	if (cgw_model_share(m, n, self, wmax, cap) < target)
+		return wmax + 1;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (cgw_model_share(m, n, self, mid, cap) >= target)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+int cgw_setpoint(const struct cgw_member *m, size_t n, size_t self,
+		 uint32_t idle_ppm, uint32_t min_ppm, uint32_t margin_ppm,
+		 uint64_t wmin, uint64_t wmax, struct cgw_setpoint *out)
+{
+	uint64_t target, cap = idle_ppm, w, bound;
+	bool alone = true;
+	size_t i;
+
+	if (!m || !out || !n || self >= n || !min_ppm || min_ppm > PPM_ONE ||
+	    !wmin || wmin > wmax || wmax > UINT64_MAX / 2)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	target = min_u64((uint64_t)min_ppm + margin_ppm, PPM_ONE);
+	if (m[self].demand_ppm > min_ppm && m[self].demand_ppm < target)
+		target = m[self].demand_ppm;
+	for (i = 0; i < n; i++) {
+		if (i != self && !m[i].active)
+			continue;
+		cap += m[i].share_ppm;
+		alone &= i == self;
+	}
+	cap = min_u64(cap, PPM_ONE);
+	out->target_ppm = (uint32_t)target;
+	out->cap_ppm = (uint32_t)cap;
+	out->alone = alone;
+	if (alone) {
+		out->predicted_ppm = (uint32_t)cap;
+		return 0;
+	}
+	w = weight_for(m, n, self, target, PPM_ONE, wmin, wmax);
+	out->clamped = w > wmax;
+	out->nominal = min_u64(w, wmax);
+	bound = min_u64(2 * out->nominal, wmax);
+	w = cap > target ? weight_for(m, n, self, target, (uint32_t)cap, wmin,
+				      bound) :
+			   bound + 1;
+	out->unreachable = w > bound;
+	out->weight = out->unreachable ? out->nominal : w;
+	out->predicted_ppm =
+		cgw_model_share(m, n, self, out->weight, (uint32_t)cap);
+	return 0;
+}
+
+void cgw_ctl_breach(struct cgw_ctl *c, const struct cgw_ctl_params *p,
+		    const struct cgw_setpoint *sp, uint64_t cur,
+		    uint32_t share_ppm, bool persist, uint64_t now,
+		    struct cgw_ctl_out *out)
+{
+	uint64_t bound, next;
+
+	memset(out, 0, sizeof(*out));
+	/* said once an episode: what the set gets moves with load outside
+	 * it, and the report must not flap with it */
+	if (sp->unreachable && !c->unreachable) {
+		out->unreachable_edge = 1;
+		c->unreachable = true;
+	}
+	if (sp->alone)
+		return; /* a weight takes nothing from nobody */
+	if (cur < sp->weight && !in_deadband(cur, sp->weight, p->deadband_ppm)) {
+		out->why = CGW_CTL_SETPOINT;
+		out->weight = sp->weight;
+		return;
+	}
+	if (!persist || share_ppm >= p->min_ppm)
+		return;
+	if (c->last_step_ns && now >= c->last_step_ns &&
+	    now - c->last_step_ns < p->settle_ns)
+		return; /* the last raise has not shown yet */
+	/* the last feedback step did not close a quarter of the gap */
+	if (c->nfeedback && share_ppm < c->share_at_step +
+						(p->min_ppm - min_u64(c->share_at_step,
+								      p->min_ppm)) /
+							4)
+		c->exhausted = true;
+	if (!c->exhausted) {
+		bound = min_u64(max_u64(sp->weight, 2 * sp->nominal), p->wmax);
+		next = min_u64(cur + cur / 2, bound);
+		if (next > cur && !in_deadband(cur, next, p->deadband_ppm)) {
+			out->why = CGW_CTL_FEEDBACK;
+			out->weight = next;
+			return;
+		}
+		c->exhausted = true;
+	}
+	out->escalate = !sp->unreachable;
+}
+
+int cgw_ctl_clear(struct cgw_ctl *c)
+{
+	bool was = c->unreachable;
+
+	c->unreachable = false;
+	c->exhausted = false;
+	c->nfeedback = 0;
+	return was ? -1 : 0;
+}
+
+void cgw_ctl_wrote(struct cgw_ctl *c, const struct cgw_ctl_out *out,
+		   uint32_t share_ppm, uint64_t now)
+{
+	switch (out->why) {
+	case CGW_CTL_FEEDBACK:
+		c->nfeedback++;
+		break;
+	case CGW_CTL_NONE:
+		return;
+	default:
+		c->nfeedback = 0;
+		c->exhausted = false;
+		break;
+	}
+	if (out->why == CGW_CTL_SETPOINT || out->why == CGW_CTL_FEEDBACK) {
+		c->last_step_ns = now ? now : 1;
+		c->share_at_step = share_ppm;
+	}
+}
+
+void cgw_ctl_relax(const struct cgw_ctl *c, const struct cgw_ctl_params *p,
+		   const struct cgw_setpoint *sp, uint64_t cur, bool demand,
+		   struct cgw_ctl_out *out)
+{
+	uint64_t target = c->orig, next;
+
+	memset(out, 0, sizeof(*out));
+	if (demand && !sp->alone)
+		target = max_u64(c->orig, sp->weight);
+	if (cur <= target)
+		return; /* raising is the breach path's business */
+	next = max_u64(target, cur / 2);
+	if (next == c->orig) {
+		out->why = CGW_CTL_ORIGINAL;
+		out->weight = next;
+	} else if (!in_deadband(cur, next, p->deadband_ppm)) {
+		out->why = CGW_CTL_RELAX;
+		out->weight = next;
+	}
+}
+
+uint32_t cgw_ctl_surplus_ppm(uint32_t min_ppm, uint32_t margin_ppm)
+{
+	uint64_t band = max_u64(margin_ppm, 20000);
+
+	return (uint32_t)min_u64((uint64_t)min_ppm + margin_ppm + band,
+				 PPM_ONE);
+}

@@ -125,4 +125,134 @@ uint64_t cgw_relax_weight(uint64_t cur, uint64_t orig);
 uint64_t cgw_relax_quota(uint64_t cur, uint64_t orig, unsigned int ncpus,
 			 uint64_t period_us);
 
+/* --- the controller of a minimum ------------------------------------------
+ *
+ * A setpoint controller, not an integrator.  Each decision starts from the
+ * CFS model of the set of cgroups that compete (siblings under one parent):
+ * the kernel shares what the set gets among its busy members by weight,
+ * and a member that wants less than its part gets what it wants, the rest
+ * going to the others (weighted max-min fairness, "water-filling").  The
+ * setpoint is the smallest weight that gives the protected cgroup
+ * min + margin in that model, computed afresh from the current weights of
+ * the members that compete, so it goes down as well as up.  Feedback only
+ * corrects what the model misses (thread placement, PELT lag), on a breach
+ * that persists after the setpoint had time to act, in bounded steps and
+ * never beyond twice the setpoint.
+ */
+
+/* One member of a competing set, from the kernel's sliding estimate. */
+struct cgw_member {
+	uint64_t weight; /* in the hierarchy's native unit */
+	uint32_t share_ppm; /* share of the machine, slowly averaged: what
+			     * the set gets is read from these */
+	uint32_t demand_ppm; /* (run + wait) share over the span, <= 1e6 */
+	bool active; /* competes: busy now (ACTIVE edge, or share) */
+};
+
+/*
+ * Share of the machine @self gets at weight @w in the model: @cap_ppm (what
+ * the whole set gets) water-filled among self and the active members by
+ * weight, each other member capped at its demand; self is taken to want
+ * everything.  Inactive members get nothing.
+ */
+uint32_t cgw_model_share(const struct cgw_member *m, size_t n, size_t self,
+			 uint64_t w, uint32_t cap_ppm);
+
+struct cgw_setpoint {
+	uint64_t weight; /* the setpoint (0 when alone: weights are moot) */
+	uint64_t nominal; /* the setpoint were the set to get the whole
+			   * machine; no weight goes beyond twice it */
+	uint32_t target_ppm; /* min + margin, no more than self wants */
+	uint32_t cap_ppm; /* what the set gets: its shares + idle */
+	uint32_t predicted_ppm; /* model share of self at @weight */
+	bool alone; /* no active competitor */
+	bool unreachable; /* the set gets too little to hold the target
+			   * with a weight below 2 * nominal (or at all):
+			   * @weight is then @nominal, a best effort */
+	bool clamped; /* the model needs more than wmax */
+};
+
+/*
+ * The setpoint of m[self] for a minimum of @min_ppm plus @margin_ppm.
+ * The target is min + margin, lowered to what self demands when that is
+ * between min and min + margin (a cgroup with one thread on two CPUs
+ * cannot take 55 %).  The weight needed grows without bound as what the
+ * set gets falls toward the target (need = W * T / (C - T) for saturating
+ * members): a target that needs more than twice the nominal setpoint is
+ * unreachable, reported, and not forced.  -EINVAL on bad arguments.
+ */
+int cgw_setpoint(const struct cgw_member *m, size_t n, size_t self,
+		 uint32_t idle_ppm, uint32_t min_ppm, uint32_t margin_ppm,
+		 uint64_t wmin, uint64_t wmax, struct cgw_setpoint *out);
+
+/* Controller state of one protected cgroup's weight. */
+struct cgw_ctl {
+	uint64_t orig; /* weight before the agent touched it */
+	uint64_t last_step_ns; /* last raise (setpoint or feedback), 0: none */
+	uint32_t share_at_step; /* sliding share at that raise */
+	uint32_t nfeedback; /* feedback steps since the last setpoint write */
+	bool exhausted; /* feedback no longer helps, or is at its bound */
+	bool unreachable; /* reported unreachable, not yet reachable again */
+};
+
+struct cgw_ctl_params {
+	uint32_t min_ppm;
+	uint32_t deadband_ppm; /* relative: no write for a change below it */
+	uint64_t settle_ns; /* time a write needs to show in the estimate */
+	uint64_t wmin, wmax;
+};
+
+enum cgw_ctl_why {
+	CGW_CTL_NONE = 0, /* nothing to write */
+	CGW_CTL_SETPOINT, /* up to the model's setpoint */
+	CGW_CTL_FEEDBACK, /* above it: the model fell short */
+	CGW_CTL_RELAX, /* down toward max(original, setpoint) */
+	CGW_CTL_ORIGINAL, /* back to the original */
+};
+
+struct cgw_ctl_out {
+	enum cgw_ctl_why why;
+	uint64_t weight; /* what to write, when why != NONE */
+	bool escalate; /* weights are exhausted on a persisting, reachable
+			* shortfall: capping competitors may be tried */
+	int unreachable_edge; /* +1 became unreachable (once an episode) */
+};
+
+/*
+ * A breach of the minimum (or a competitor that became active, with
+ * @persist false): what to write.  @share_ppm is the slowly averaged share
+ * (the kernel's slow_share_ppm): feedback corrects a shortfall that lasts,
+ * not a dip of the sliding mean.
+ * Raises to the setpoint when the weight is below it by more than the
+ * deadband; on a persisting breach with the weight at the setpoint, after
+ * settle_ns, steps by at most x1.5 up to 2x the setpoint, and stops once a
+ * step did not help (the share rose by less than a quarter of what was
+ * missing).  Never lowers a weight.
+ */
+void cgw_ctl_breach(struct cgw_ctl *c, const struct cgw_ctl_params *p,
+		    const struct cgw_setpoint *sp, uint64_t cur,
+		    uint32_t share_ppm, bool persist, uint64_t now,
+		    struct cgw_ctl_out *out);
+
+/* The breach cleared: a new episode starts (and an unreachable target is
+ * reported reachable again: returns -1, else 0). */
+int cgw_ctl_clear(struct cgw_ctl *c);
+
+/* Records that @out was written at @now with the share then @share_ppm. */
+void cgw_ctl_wrote(struct cgw_ctl *c, const struct cgw_ctl_out *out,
+		   uint32_t share_ppm, uint64_t now);
+
+/*
+ * Relax step (surplus held for `hold`): toward max(original, setpoint)
+ * while the cgroup still demands, toward the original when it does not,
+ * at most halving the weight per step; a step inside the deadband is not
+ * taken unless it lands on the original.
+ */
+void cgw_ctl_relax(const struct cgw_ctl *c, const struct cgw_ctl_params *p,
+		   const struct cgw_setpoint *sp, uint64_t cur, bool demand,
+		   struct cgw_ctl_out *out);
+
+/* Surplus threshold to ask of the kernel: above target + band. */
+uint32_t cgw_ctl_surplus_ppm(uint32_t min_ppm, uint32_t margin_ppm);
+
 #endif
