@@ -40,8 +40,7 @@ static struct cgw_member busy(uint64_t w, uint32_t share)
 static void test_model_by_weight(void **state)
 {
 	/* every member saturates: shares follow weights */
-	struct cgw_member m[] = { busy(2048, 0), busy(1024, 0),
-				  busy(1024, 0) };
+	struct cgw_member m[] = { busy(2048, 0), busy(1024, 0), busy(1024, 0) };
 
 	(void)state;
 	assert_int_equal(cgw_model_share(m, 3, 0, 2048, PPM), 500000);
@@ -56,8 +55,7 @@ static void test_model_water_fill(void **state)
 {
 	/* m[1] wants 10 %, less than its part: it gets 10 %, and self and
 	 * m[2] share the other 90 % by weight (1:1) */
-	struct cgw_member m[] = { busy(1024, 0), busy(1024, 0),
-				  busy(1024, 0) };
+	struct cgw_member m[] = { busy(1024, 0), busy(1024, 0), busy(1024, 0) };
 
 	(void)state;
 	m[1].demand_ppm = 100000;
@@ -73,8 +71,7 @@ static void test_model_water_fill(void **state)
 
 static void test_model_inactive(void **state)
 {
-	struct cgw_member m[] = { busy(1024, 0), busy(1024, 0),
-				  busy(3072, 0) };
+	struct cgw_member m[] = { busy(1024, 0), busy(1024, 0), busy(3072, 0) };
 
 	(void)state;
 	m[2].active = false; /* does not compete: gets nothing */
@@ -480,8 +477,9 @@ static void run_loop(struct loop *l, uint64_t seed, uint64_t c4_on_ns,
 	l->eff = 0.5;
 	for (uint64_t now = WIN; now <= end_ns; now += WIN) {
 		int phase = now >= c4_on_ns;
-		bool c4 = now >= c4_on_ns &&
-			  (!switch_ns || ((now - c4_on_ns) / switch_ns) % 2 == 0);
+		bool c4 =
+			now >= c4_on_ns &&
+			(!switch_ns || ((now - c4_on_ns) / switch_ns) % 2 == 0);
 		double target, win, slide = 0;
 		uint32_t share;
 
@@ -502,7 +500,7 @@ static void run_loop(struct loop *l, uint64_t seed, uint64_t c4_on_ns,
 		/* as the kernel: a running mean, then an EWMA of 1/32 */
 		l->age += l->age < 32;
 		for (int i = 0; i < 4; i++) {
-			double s = i == 0 ? win :
+			double s = i == 0   ? win :
 				   l->on[i] ? (1 - win) / (2 + l->on[3]) :
 					      0;
 			l->slow[i] += (s - l->slow[i]) / l->age;
@@ -542,9 +540,8 @@ static void run_loop(struct loop *l, uint64_t seed, uint64_t c4_on_ns,
 			l->surplus = true;
 			l->holding = true;
 			l->hold_start = now;
-		} else if (l->surplus &&
-			   (!l->surplus_ppm ||
-			    share + 10000 < l->surplus_ppm)) {
+		} else if (l->surplus && (!l->surplus_ppm ||
+					  share + 10000 < l->surplus_ppm)) {
 			l->surplus = false;
 			l->holding = false;
 		}
@@ -611,7 +608,8 @@ int main(void)
 		cmocka_unit_test(test_breach_setpoint_and_deadband),
 		cmocka_unit_test(test_feedback_bounded),
 		cmocka_unit_test(test_feedback_stops_when_it_does_not_help),
-		cmocka_unit_test(test_unreachable_reported_once_never_escalates),
+		cmocka_unit_test(
+			test_unreachable_reported_once_never_escalates),
 		cmocka_unit_test(test_relax),
 		cmocka_unit_test(test_closed_loop_study),
 		cmocka_unit_test(test_closed_loop_square_wave),

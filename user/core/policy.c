@@ -496,9 +496,9 @@ int cgw_setpoint(const struct cgw_member *m, size_t n, size_t self,
 	out->clamped = w > wmax;
 	out->nominal = min_u64(w, wmax);
 	bound = min_u64(2 * out->nominal, wmax);
-	w = cap > target ? weight_for(m, n, self, target, (uint32_t)cap, wmin,
-				      bound) :
-			   bound + 1;
+	w = cap > target ?
+		    weight_for(m, n, self, target, (uint32_t)cap, wmin, bound) :
+		    bound + 1;
 	out->unreachable = w > bound;
 	out->weight = out->unreachable ? out->nominal : w;
 	out->predicted_ppm =
@@ -522,7 +522,8 @@ void cgw_ctl_breach(struct cgw_ctl *c, const struct cgw_ctl_params *p,
 	}
 	if (sp->alone)
 		return; /* a weight takes nothing from nobody */
-	if (cur < sp->weight && !in_deadband(cur, sp->weight, p->deadband_ppm)) {
+	if (cur < sp->weight &&
+	    !in_deadband(cur, sp->weight, p->deadband_ppm)) {
 		out->why = CGW_CTL_SETPOINT;
 		out->weight = sp->weight;
 		return;
@@ -533,10 +534,11 @@ void cgw_ctl_breach(struct cgw_ctl *c, const struct cgw_ctl_params *p,
 	    now - c->last_step_ns < p->settle_ns)
 		return; /* the last raise has not shown yet */
 	/* the last feedback step did not close a quarter of the gap */
-	if (c->nfeedback && share_ppm < c->share_at_step +
-						(p->min_ppm - min_u64(c->share_at_step,
-								      p->min_ppm)) /
-							4)
+	if (c->nfeedback &&
+	    share_ppm <
+		    c->share_at_step + (p->min_ppm -
+					min_u64(c->share_at_step, p->min_ppm)) /
+					       4)
 		c->exhausted = true;
 	if (!c->exhausted) {
 		bound = min_u64(max_u64(sp->weight, 2 * sp->nominal), p->wmax);
