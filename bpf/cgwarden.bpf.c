@@ -378,7 +378,8 @@ static __always_inline void switch_out(__u32 cpu, struct cgw_cpu *c,
 /* @p, watched, comes in: the run-queue wait it ends now, and every wait
  * the kernel added to its run_delay since it was last charged. */
 static __always_inline void switch_in(__u32 cpu, struct task_struct *p,
-				      const __u32 *s, __u32 n, __u64 now)
+				      const __u32 *s, __u32 n, __u64 now,
+				      __u64 off)
 {
 	struct cgw_task *t;
 	__u64 waited, rd, pend = 0;
@@ -405,7 +406,7 @@ static __always_inline void switch_in(__u32 cpu, struct task_struct *p,
 	}
 	if (t->rd_charged)
 		add(cpu, s, n, 0, rd - t->rd_charged, 0, 0);
-	else if (pend && first_eval_ns && pend < now - first_eval_ns)
+	else if (pend && first_eval_ns && pend < now + off - first_eval_ns)
 		add(cpu, s, n, 0, pend, 0, 0); /* first sight: its wait now */
 	t->rd_charged = rd ?: 1;
 }
@@ -504,7 +505,7 @@ static __always_inline __u32 share_ppm(__u64 run, __u64 elapsed, __u32 ncpu)
 }
 
 struct sum_ctx {
-	__u64 now;
+	__u64 now, off;
 	__u64 run, wait, nq, qsum;
 	__u32 slot;
 };
@@ -521,7 +522,7 @@ static int sum_cpu_cb(__u32 cpu, void *arg)
 	struct sum_ctx *x = arg;
 	struct cgw_cpu *c = bpf_map_lookup_elem(&cpus, &cpu);
 	struct cgw_acct *a = acct_of(cpu, x->slot);
-	__u64 run = 0, wait = 0, nq = 0, qsum = 0, last = 0, cur = 0;
+	__u64 run = 0, wait = 0, nq = 0, qsum = 0, last = 0, cur = 0, off = 0;
 	__u32 seq, n = 0, s[CGW_MAX_NEST] = {};
 	bool mine = false, torn = true;
 	struct rq *rq;
@@ -536,6 +537,7 @@ static int sum_cpu_cb(__u32 cpu, void *arg)
 		nq = a->nr_queued;
 		qsum = a->queued_ts_sum;
 		last = c->last;
+		off = c->off;
 		cur = c->cur;
 		n = c->nslots;
 		for (int i = 0; i < CGW_MAX_NEST; i++)
@@ -547,10 +549,13 @@ static int sum_cpu_cb(__u32 cpu, void *arg)
 	x->wait += wait;
 	x->nq += nq;
 	x->qsum += qsum;
+	if (off && !x->off)
+		x->off = off; /* one CPU's offset serves for the queue stamps */
 	for (__u32 i = 0; i < CGW_MAX_NEST && i < n; i++)
 		if (s[i] == x->slot)
 			mine = true;
-	if (!mine || torn || !last || last >= x->now)
+	/* the window's end on this CPU's rq->clock */
+	if (!mine || torn || !last || (__s64)(x->now - off - last) <= 0)
 		return 0;
 	/* rq->curr through the rq pointer the CPU cached (no ksym needed);
 	 * a local, since CO-RE must relocate only the rq access */
@@ -559,7 +564,7 @@ static int sum_cpu_cb(__u32 cpu, void *arg)
 		__sync_fetch_and_add(&stats.stale_cpu, 1);
 		return 0;
 	}
-	x->run += x->now - last;
+	x->run += x->now - off - last;
 	return 0;
 }
 
@@ -580,7 +585,7 @@ static __always_inline int slot_totals(__u32 slot, __u64 now, __u64 *run_out,
 	bpf_loop(nr_cpu_ids, sum_cpu_cb, &x, 0);
 	/* Sum of (now - stamp) over waiting tasks.  Modular arithmetic makes
 	 * the per-CPU +1/-1 and overflow harmless. */
-	inprog = x.nq * now - x.qsum;
+	inprog = x.nq * (now - x.off) - x.qsum;
 	if ((__s64)x.nq > 0 && (__s64)inprog > 0) {
 		/* Tasks are tracked only after attach: nq waits cannot add
 		 * up to more than nq * (time since the first window + one
@@ -720,6 +725,33 @@ int cgw_tick(void *ctx)
 
 /* --- scheduler hook ---------------------------------------------------- */
 
+/*
+ * The switch's clock: this CPU's rq->clock, which __schedule() has just
+ * updated, read with three plain loads.  bpf_ktime_get_ns() costs ~185 ns
+ * per call on a kvm-clock guest without a stable TSC (its cmpxchg on a
+ * global last_value bounces between CPUs), so it is called only one
+ * switch in 256, to refresh c->off, the offset the window timer and the
+ * agent use to turn their CLOCK_MONOTONIC into this CPU's rq->clock.
+ */
+static __always_inline __u64 switch_clock(__u32 cpu, struct cgw_cpu *c,
+					  struct task_struct *next)
+{
+	struct rq *rq;
+	__u64 clk;
+
+	if (!bpf_core_field_exists(next->se.cfs_rq->rq))
+		return bpf_ktime_get_ns() - c->off;
+	rq = next->se.cfs_rq->rq;
+	if (!rq || rq->cpu != cpu)
+		return bpf_ktime_get_ns() - c->off;
+	clk = rq->clock;
+	if (!c->rq)
+		c->rq = (__u64)rq;
+	if (!(c->seq & 0x1fe))
+		c->off = bpf_ktime_get_ns() - clk;
+	return clk;
+}
+
 SEC("tp_btf/sched_switch")
 int BPF_PROG(cgw_switch, bool preempt, struct task_struct *prev,
 	     struct task_struct *next)
@@ -745,9 +777,9 @@ int BPF_PROG(cgw_switch, bool preempt, struct task_struct *prev,
 		return 0;
 	}
 
-	now = bpf_ktime_get_ns();
 	c->seq++;
 	barrier();
+	now = switch_clock(cpu, c, next);
 	if (!prev->pid) {
 		__u32 idle = CGW_IDLE_SLOT;
 
@@ -759,13 +791,7 @@ int BPF_PROG(cgw_switch, bool preempt, struct task_struct *prev,
 			   pn, now);
 	}
 	if (next->pid && nn)
-		switch_in(cpu, next, ns, nn, now);
-	if (!c->rq && bpf_core_field_exists(next->se.cfs_rq->rq)) {
-		struct rq *rq = next->se.cfs_rq->rq;
-
-		if (rq && rq->cpu == cpu)
-			c->rq = (__u64)rq;
-	}
+		switch_in(cpu, next, ns, nn, now, c->off);
 	c->last = now;
 	c->cur = (__u64)next;
 	c->nslots = nn;

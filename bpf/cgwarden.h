@@ -106,14 +106,15 @@ _Static_assert(sizeof(struct cgw_slot) == 128, "struct cgw_slot layout");
  * its own CPU in sched_switch; the window timer and the agent read it, and
  * that CPU's acct counters, under `seq` (odd while they change). */
 struct cgw_cpu {
-	__u64 last; /* time of the last switch that brought in a watched or
-		     * idle task: the start of the time in progress */
+	__u64 last; /* rq->clock at the last switch that brought in a watched
+		     * or idle task: the start of the time in progress */
 	__u32 seq; /* odd while this CPU's state or counters change */
 	__u32 nslots; /* watched slots of the running task */
 	__u32 slot[CGW_MAX_NEST];
 	__u64 cur; /* task switched in by the last reported switch */
 	__u64 rq; /* this CPU's struct rq, to read rq->curr remotely */
-	__u64 pad[2];
+	__u64 off; /* CLOCK_MONOTONIC - rq->clock, refreshed now and then */
+	__u64 pad;
 };
 _Static_assert(sizeof(struct cgw_cpu) == 64, "struct cgw_cpu layout");
 

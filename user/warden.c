@@ -397,12 +397,14 @@ int warden_usage(struct warden *w, uint32_t slot, uint64_t *run_ns,
 		wait += a[cpu].wait_ns;
 		nq += a[cpu].nr_queued;
 		qsum += a[cpu].queued_ts_sum;
-		if (!c->last || c->last >= now)
+		/* the BPF side keeps each CPU's times on its rq->clock */
+		if (!c->last || (int64_t)(now - c->off - c->last) <= 0)
 			continue;
 		for (uint32_t i = 0; i < c->nslots && i < CGW_MAX_NEST; i++)
 			if (c->slot[i] == slot)
-				run += now - c->last;
+				run += now - c->off - c->last;
 	}
+	now -= after[0].off;
 	if ((int64_t)nq > 0 && (int64_t)(nq * now - qsum) > 0)
 		wait += nq * now - qsum;
 	*run_ns = run;
