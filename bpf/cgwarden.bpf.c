@@ -5,75 +5,124 @@
  * What it does
  * ------------
  * Every CPU's time is charged to the cpu-controller cgroup of the task that
- * used it: tp_btf/sched_switch charges [last switch, now] to the outgoing
- * task.  The cgroup is the one whose scheduling entity the task runs in,
- * task->sched_task_group, so the same code serves the cgroup v2 cpu
- * controller and the v1 cpu hierarchy.  Only *watched* cgroups are charged,
- * and a task's time is credited to every watched ancestor too (a task in
- * web/worker3 counts for web).  Idle time goes to slot 0.
+ * used it: tp_btf/sched_switch charges the outgoing task.  The cgroup is
+ * the one whose scheduling entity the task runs in, task->sched_task_group,
+ * so the same code serves the cgroup v2 cpu controller and the v1 cpu
+ * hierarchy.  Only *watched* cgroups are charged, and a task's time is
+ * credited to every watched ancestor too (a task in web/worker3 counts for
+ * web).  Idle time goes to slot 0.  The same switch also charges run-queue
+ * wait, from the kernel's own per-task figure: sched_switch is the only
+ * hook (no wakeup programs).
  *
  * A window clock (default every 10 ms) closes windows: a bpf_timer, or on
- * PREEMPT_RT kernels, which refuse bpf_timer, a perf cpu-clock event.  It
- * compares each watched cgroup's share of the machine in that window with
- * its constraints, and sends a ring-buffer record only on a breach edge
- * (enter, clear) or, while a breach persists, once per cooldown.  Nothing
- * is sent per context switch.
+ * PREEMPT_RT kernels, which refuse bpf_timer, a perf cpu-clock event.  Each
+ * window pushes every watched cgroup's cumulative run time and wait into a
+ * small ring, and the constraints are judged on the sliding estimate the
+ * ring gives over a span of windows (default 100 ms): a ring-buffer record
+ * goes out only on an edge (breach, clear, surplus, a competitor starting
+ * or stopping) or, while a breach persists, once per cooldown.  Nothing is
+ * sent per context switch, and nothing at all while nothing changes.
+ *
+ * Why a span, not a window
+ * ------------------------
+ * At HZ=250 a 10 ms window holds 2.5 ticks per CPU, and CFS spreads a
+ * group's weight over CPUs by PELT load (32 ms half-life): a cgroup whose
+ * long-run share is 55 % is below 50 % in a quarter of its 10 ms windows.
+ * One window is noise, not a measurement.  The ring keeps the last
+ * CGW_RING cumulative snapshots per slot; the estimate over span_windows
+ * is a difference of two snapshots, O(1) per slot per window, judged only
+ * once the ring spans it.  A collapse still shows within a few windows:
+ * the mean moves by drop / span_windows per window.  A slower average
+ * (slow_share_ppm, 32 windows) is published for the agent's model of what
+ * a set of siblings gets, so one burst of outside load does not move a
+ * setpoint.  The agent reads estimates from the mmap'ed slots map under a
+ * per-slot sequence count, never half a window.
+ *
+ * Edges beyond breach/clear keep the agent asleep at rest: SURPLUS tells
+ * it a minimum it raised has room to give back (above surplus_ppm, set by
+ * the agent only while it holds a raised value) or that the demand is
+ * gone; ACTIVE/IDLE tell it a competitor of a protected cgroup started or
+ * stopped wanting CPU (by run + wait, so a starved competitor still
+ * competes), which moves the protected cgroup's setpoint at once.
  *
  * Why it is shaped this way
  * -------------------------
- * - Per-switch cost is flat in the number of cgroups.  A task's watched
- *   ancestors ("slots") are resolved once and cached in task local storage,
- *   keyed by the task's task_group and a generation number the agent bumps
- *   when the watch set changes.  A switch then costs one storage lookup for
- *   the incoming task and one atomic add per watched ancestor of the
- *   outgoing one; the walk up the task_group tree (one hash lookup per
- *   level within the watched levels) happens only on a cache miss.
+ * - The switch costs next to nothing for tasks in no watched cgroup.  Each
+ *   CPU keeps a small direct-mapped cache from task_group to its watched
+ *   ancestors ("slots"), tagged with a generation number the agent bumps
+ *   when the watch set changes: one array lookup per task.  When neither
+ *   the outgoing nor the incoming task is watched (nor idle) and the CPU
+ *   was charging nobody, the program stops there, without reading the
+ *   clock.  The walk up the task_group tree (one hash lookup per level up
+ *   to the root: the kernel's cgroup levels are not the agent's when its
+ *   cgroup root is nested or namespaced) happens only on a cache miss, so the cost
+ *   is flat in the number of cgroups.  Task local storage is created only
+ *   for tasks in watched cgroups, which need a per-task memory (below).
+ * - No atomics, no shared cache lines.  Counters are per CPU (acct holds
+ *   one cgw_acct per CPU and slot, each CPU in a region of its own) and
+ *   written with plain adds by their own CPU's sched_switch, inside a
+ *   sequence count in that CPU's cgw_cpu.  The window timer only reads:
+ *   slot_totals() sums a slot over CPUs under each CPU's sequence count,
+ *   O(CPUs x watched) per window, and adds the time in progress on every
+ *   CPU whose running task counts for the slot (now - cpu->last).  A torn
+ *   read is retried; one that keeps tearing only shifts time between
+ *   adjacent windows, never loses it (counters are cumulative).
  * - Exact figures: a task leaving a CPU is charged the growth of its own
  *   se.sum_exec_runtime since it was last charged, the number cpuacct and
  *   the task CPU clocks report (IRQ and steal time excluded where the
  *   kernel excludes them).  Wall time is used only for idle and for time
  *   still in progress.  Because the figure is per task, not per CPU, a
  *   context switch that never reached the tracepoint (measured: ~4% of
- *   switches on a 6.18 guest) costs at most a window's misplaced
- *   in-progress time, never a task's run time.
- * - Long-running tasks: a CPU running one task for seconds never switches.
- *   The timer therefore also charges the time in progress on every CPU.  It
- *   and the switch both "claim" [cpu->last, now] with a cmpxchg on
- *   cpu->last, so every nanosecond is charged exactly once whoever gets
- *   there first.  The running task's slots are copied into the CPU's state
- *   at switch-in under a sequence count; the timer skips a CPU whose copy
- *   it sees changing (that interval is then charged by the next switch).
- *   This relies on x86-64's ordered stores and loads; the build refuses
- *   other architectures until barriers are added.
- * - Counters are cumulative and global (atomic adds), so the timer's work is
- *   O(CPUs + watched cgroups) per window, not O(CPUs x cgroups), and a torn
- *   read only shifts time between adjacent windows, never loses it.
- * - Run-queue wait, the demand signal of a minimum (breached when share <
- *   min, the cgroup waited, and an EWMA of run + wait reaches min): a tracked task's
- *   enqueue time is stored at wakeup or preemption and charged at switch-in.
- *   Waits still in progress are counted through per-slot nr_queued and the
- *   sum of enqueue stamps (in-progress wait = nr_queued * now - sum), so a
- *   cgroup starved for a whole window is seen in that window.
- *
+ *   switches on a 6.18 guest) misplaces at most a window's in-progress
+ *   time, never a task's run time.
+ * - Run-queue wait, the demand signal of a minimum (breached when the
+ *   share over the span < min, the cgroup waited, and its run + wait
+ *   share over the span reaches min), comes
+ *   from the scheduler's own per-task wait, sched_info.run_delay
+ *   (CONFIG_SCHED_INFO, on in distribution kernels).  When a watched task
+ *   is switched in, this switch charges the growth of run_delay since the
+ *   task was last charged, plus the wait the kernel is about to add to it
+ *   (rq->clock - sched_info.last_queued: the tracepoint fires just before
+ *   sched_info_arrive()).  That covers waits after a wakeup, after a
+ *   preemption, and the parts of a wait spent on another CPU's queue
+ *   before a migration, without any wakeup hook.
+ * - Waits in progress, so that a cgroup starved for a whole window is seen
+ *   in that window: a watched task switched out still runnable (preempted
+ *   or yielding) is counted as queued in its CPU's per-slot nr_queued and
+ *   the sum of its stamps; the switch that brings it back in takes it out
+ *   (on whichever CPU that is).  At window close, in-progress wait =
+ *   nr_queued * now - sum of stamps, over all CPUs.
+ * - Without CONFIG_SCHED_INFO (checked with CO-RE: task_struct then has no
+ *   sched_info), completed waits are those same stamps ended at switch-in:
+ *   waits after a preemption are counted, waits after a wakeup are not, so
+ *   a minimum is only judged on CPU-bound demand there.
  * - Unreported switches: on some kernels the tracepoint misses context
  *   switches (measured on a 6.18 guest: every switch-out of one process's
  *   threads).  Run time stays exact (per-task figures).  The window timer
- *   compares each CPU's recorded task with rq->curr, read through the rq
+ *   compares a CPU's recorded task with rq->curr, read through the rq
  *   pointer the CPU cached (no ksym: kernels without KALLSYMS_ALL cannot
- *   resolve data ksyms), and attributes time in progress to the real task.
+ *   resolve data ksyms), and counts no time in progress there rather than
+ *   credit it to the wrong cgroup; the task's next switch-out charges it.
  *
  * Trade-offs
  * ----------
- * - A task switched in unreported while it was queued keeps its wait
- *   counted as pending until its next reported switch (ending it from the
- *   timer needs a trusted task pointer: bpf_task_from_pid, Linux 6.2).
+ * - A window close costs O(CPUs x watched): at 1,000 watched cgroups it
+ *   reads 1,000 counters per CPU per window (docs/performance.md gives the
+ *   figures).  Atomic counters shared by all CPUs would make it O(CPUs +
+ *   watched), paid instead on every switch and with bouncing cache lines.
+ * - The acct map is CPUs x CGW_MAX_SLOTS x 32 bytes (128 KiB per CPU).
+ * - A wait begun by a wakeup is seen only when the task is switched in: a
+ *   woken task that waits a whole window without running shows up in the
+ *   window its wait ends, not before.  (CPU-bound demand is preempted, not
+ *   woken, so it is seen in progress.)
  * - A task moved to another cgroup while it runs keeps being charged to the
  *   old one until it next switches in.
+ * - The task_group cache is tagged by address: a task_group freed and
+ *   reallocated at the same address, under a different watched ancestor,
+ *   without any change of the watch set, is charged as the old one until
+ *   the watch set next changes.
  * - Waits of tasks that were already queued when the agent attached are
  *   not seen; they are tracked from their first switch-in on.
- * - Hot slots shared by many CPUs (a parent credited from every CPU) make
- *   their counter's cache line bounce on large machines; per-CPU counters
- *   would trade that for an O(CPUs x cgroups) timer.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -89,7 +138,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 #define CLOCK_MONOTONIC 1
 #define barrier() asm volatile("" ::: "memory")
-#define READ_ONCE_U64(x) (*(volatile __u64 *)&(x))
+#define READ_ONCE_U32(x) (*(volatile __u32 *)&(x))
 
 /* Set by the agent before load. */
 const volatile __u64 window_ns = 10000000;
@@ -119,6 +168,7 @@ struct {
 	__type(value, __u32); /* slot */
 } watch SEC(".maps");
 
+/* acct[cpu * CGW_MAX_SLOTS + slot]; sized by the agent (CPUs x slots). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, CGW_MAX_SLOTS);
@@ -152,16 +202,32 @@ struct {
 	__type(value, struct cgw_cpu);
 } cpus SEC(".maps");
 
-/* Per task: its resolved slots (a cache) and its pending run-queue wait. */
-struct cgw_task {
+/* Per CPU, a direct-mapped cache task_group -> watched slots, at
+ * tgc[cpu * CGW_TGC_WAYS + hash(tg)]; sized by the agent.  Only its own
+ * CPU touches it. */
+struct cgw_tgc {
 	__u64 tg; /* task_group the slots were resolved for */
-	__u64 queued_ts; /* enqueue time while waiting, else 0 */
 	__u32 gen; /* watch_gen at resolution */
 	__u32 nslots;
 	__u32 slot[CGW_MAX_NEST];
-	__u32 nq; /* slots charged with the pending wait */
-	__u32 qslot[CGW_MAX_NEST];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CGW_TGC_WAYS);
+	__type(key, __u32);
+	__type(value, struct cgw_tgc);
+} tgc SEC(".maps");
+
+/* Per watched task: what it was last charged, and its wait in progress.
+ * Only touched at the task's own switches, which never overlap. */
+struct cgw_task {
 	__u64 rt_charged; /* se.sum_exec_runtime when last charged, 0: never */
+	__u64 rd_charged; /* run_delay (+ the wait ending) when last charged */
+	__u64 queued_ts; /* switched out runnable at this time, else 0 */
+	__u32 nq; /* slots that count the wait in progress */
+	__u32 qslot[CGW_MAX_NEST];
+	__u32 pad;
 };
 
 struct {
@@ -195,7 +261,7 @@ struct task_struct___pre514 {
 static __always_inline unsigned int task_state(struct task_struct *t)
 {
 	if (bpf_core_field_exists(t->__state))
-		return BPF_CORE_READ(t, __state);
+		return t->__state;
 	return BPF_CORE_READ((struct task_struct___pre514 *)t, state);
 }
 
@@ -251,147 +317,131 @@ static __noinline __u32 resolve(struct task_group *tg, __u32 *out)
 	return w.n;
 }
 
-/* The task's storage with its slots up to date, or NULL. */
-static __always_inline struct cgw_task *task_slots(struct task_struct *p,
-						   __u64 flags)
+/* Watched slots of @p's task_group, from this CPU's cache, into @out. */
+static __always_inline __u32 task_slots(__u32 cpu, struct task_struct *p,
+					__u32 *out)
 {
-	struct cgw_task *t;
-	__u64 tg;
+	__u64 tg = (__u64)p->sched_task_group;
 	__u32 gen = watch_gen;
+	__u32 k = cpu * CGW_TGC_WAYS +
+		  (((tg >> 9) ^ (tg >> 17)) & (CGW_TGC_WAYS - 1));
+	struct cgw_tgc *e = bpf_map_lookup_elem(&tgc, &k);
 
-	t = bpf_task_storage_get(&tasks, p, 0, flags);
-	if (!t)
-		return NULL;
-	tg = (__u64)p->sched_task_group;
-	if (t->tg != tg || t->gen != gen) {
-		t->nslots = resolve((struct task_group *)tg, t->slot);
-		t->tg = tg;
-		t->gen = gen;
+	if (!e)
+		return 0;
+	if (e->tg != tg || e->gen != gen) {
+		e->nslots = resolve((struct task_group *)tg, e->slot);
+		e->tg = tg;
+		e->gen = gen;
 	}
-	return t;
+	for (int i = 0; i < CGW_MAX_NEST; i++)
+		out[i] = e->slot[i];
+	return e->nslots;
 }
 
-/* Adds @delta of run time to the @n slots in @slot. */
-static __always_inline void charge(const __u32 *slot, __u32 n, __u64 delta)
+static __always_inline struct cgw_acct *acct_of(__u32 cpu, __u32 slot)
+{
+	__u32 k = cpu * CGW_MAX_SLOTS + slot;
+
+	return bpf_map_lookup_elem(&acct, &k);
+}
+
+/* The counters of @cpu (the current one) for the @n slots in @slot: adds
+ * @run, @wait and @dq waits begun (+1) or ended (-1) with stamp @ts. */
+static __always_inline void add(__u32 cpu, const __u32 *slot, __u32 n,
+				__u64 run, __u64 wait, __s64 dq, __u64 ts)
 {
 	for (__u32 i = 0; i < CGW_MAX_NEST; i++) {
 		struct cgw_acct *a;
-		__u32 s;
 
 		if (i >= n)
 			break;
-		s = slot[i];
-		a = bpf_map_lookup_elem(&acct, &s);
-		if (a)
-			__sync_fetch_and_add(&a->run_ns, delta);
+		a = acct_of(cpu, slot[i]);
+		if (!a)
+			continue;
+		a->run_ns += run;
+		a->wait_ns += wait;
+		a->nr_queued += dq;
+		a->queued_ts_sum += dq * ts;
 	}
 }
 
-/* Switch side: claims [c->last, now] for the task leaving @c and returns its
- * length.  Retries if the window timer claimed in between. */
-static __always_inline __u64 claim(struct cgw_cpu *c, __u64 now)
+/* Ends @t's wait in progress on this CPU; returns its length. */
+static __always_inline __u64 end_wait(__u32 cpu, struct cgw_task *t, __u64 now)
 {
-	__u64 old = c->last, seen;
-
-	for (int i = 0; i < 3; i++) {
-		if (old >= now)
-			return 0; /* the timer already claimed past now */
-		seen = __sync_val_compare_and_swap(&c->last, old, now);
-		if (seen == old)
-			return old ? now - old : 0;
-		old = seen;
-	}
-	return 0;
-}
-
-/*
- * Pending run-queue wait.  queued_ts is published last (after qslot[]) and
- * taken back with a cmpxchg, so the switch path and the window timer (for
- * a task it finds running unreported) cannot both end the same wait.
- */
-static __always_inline void mark_queued(struct cgw_task *t, __u64 now)
-{
-	__u32 n = t->nslots;
-
-	if (!n || t->queued_ts)
-		return;
-	t->nq = n;
-	for (__u32 i = 0; i < CGW_MAX_NEST; i++)
-		t->qslot[i] = t->slot[i];
-	barrier();
-	if (__sync_val_compare_and_swap(&t->queued_ts, 0, now) != 0)
-		return;
-	for (__u32 i = 0; i < CGW_MAX_NEST; i++) {
-		struct cgw_acct *a;
-		__u32 s;
-
-		if (i >= n)
-			break;
-		s = t->qslot[i];
-		a = bpf_map_lookup_elem(&acct, &s);
-		if (a) {
-			/* sum before count: see eval_slot_cb */
-			__sync_fetch_and_add(&a->queued_ts_sum, now);
-			__sync_fetch_and_add(&a->nr_queued, 1);
-		}
-	}
-}
-
-static __always_inline void end_wait(struct cgw_task *t, __u64 now)
-{
-	__u32 n = t->nq, qs[CGW_MAX_NEST];
-	__u64 q = t->queued_ts, wait;
+	__u64 q = t->queued_ts;
 
 	if (!q)
-		return;
-	for (int i = 0; i < CGW_MAX_NEST; i++)
-		qs[i] = t->qslot[i];
-	barrier();
-	if (__sync_val_compare_and_swap(&t->queued_ts, q, 0) != q)
-		return; /* someone else ended it */
-	wait = now > q ? now - q : 0;
-	for (__u32 i = 0; i < CGW_MAX_NEST; i++) {
-		struct cgw_acct *a;
-		__u32 s;
+		return 0;
+	add(cpu, t->qslot, t->nq, 0, 0, -1, q);
+	t->queued_ts = 0;
+	return now > q ? now - q : 0;
+}
 
-		if (i >= n)
-			break;
-		s = qs[i];
-		a = bpf_map_lookup_elem(&acct, &s);
-		if (a) {
-			__sync_fetch_and_add(&a->wait_ns, wait);
-			/* count before sum: see eval_slot_cb */
-			__sync_fetch_and_sub(&a->nr_queued, 1);
-			__sync_fetch_and_sub(&a->queued_ts_sum, q);
-		}
+/* @p, watched, leaves the CPU: its run time since last charged, and a
+ * wait in progress if it stays runnable. */
+static __always_inline void switch_out(__u32 cpu, struct cgw_cpu *c,
+				       struct task_struct *p, bool runnable,
+				       const __u32 *s, __u32 n, __u64 now)
+{
+	struct cgw_task *t;
+	__u64 rt = p->se.sum_exec_runtime, ran;
+
+	t = bpf_task_storage_get(&tasks, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!t)
+		return;
+	if (t->rt_charged)
+		ran = rt - t->rt_charged;
+	else /* first sight: running since before attach */
+		ran = c->cur == (__u64)p && c->last ? now - c->last : 0;
+	t->rt_charged = rt ?: 1;
+	/* switched in unreported, it still looks queued: end that wait (its
+	 * length reaches the counters through run_delay) */
+	end_wait(cpu, t, now);
+	add(cpu, s, n, ran, 0, 0, 0);
+	if (runnable) {
+		t->nq = n;
+		for (int i = 0; i < CGW_MAX_NEST; i++)
+			t->qslot[i] = s[i];
+		t->queued_ts = now;
+		add(cpu, s, n, 0, 0, 1, now);
 	}
 }
 
-/*
- * Charges @prev, leaving @c, with the kernel's own figure: the growth of
- * its se.sum_exec_runtime since we last charged it (current here:
- * update_curr ran in put_prev/dequeue), less the wall time the window
- * timer already charged it for time in progress.  Keyed on the task, not
- * on the CPU's history, so a context switch the tracepoint never reported
- * (seen on some kernels) cannot move one task's time to another.  @d is
- * the wall time just claimed, used only the first time a task is seen.
- */
-static __always_inline void charge_task(struct cgw_cpu *c, struct cgw_task *t,
-					struct task_struct *prev, __u64 d)
+/* @p, watched, comes in: the run-queue wait it ends now, and every wait
+ * the kernel added to its run_delay since it was last charged. */
+static __always_inline void switch_in(__u32 cpu, struct task_struct *p,
+				      const __u32 *s, __u32 n, __u64 now,
+				      __u64 off)
 {
-	__u64 rt = prev->se.sum_exec_runtime;
-	__u64 by_timer = c->tc_task == (__u64)prev ? c->tc_ns : 0;
+	struct cgw_task *t;
+	__u64 waited, rd, pend = 0;
 
-	if (!t->rt_charged) { /* first sight: running since before attach */
-		t->rt_charged = rt ?: 1;
-		if (d)
-			charge(t->slot, t->nslots, d);
+	t = bpf_task_storage_get(&tasks, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!t)
+		return;
+	if (!t->rt_charged)
+		t->rt_charged = p->se.sum_exec_runtime ?: 1;
+	waited = end_wait(cpu, t, now);
+	if (!bpf_core_field_exists(p->sched_info)) {
+		add(cpu, s, n, 0, waited, 0, 0);
 		return;
 	}
-	/* may come out negative when the timer's wall time included IRQ or
-	 * steal time the kernel does not count: wraps, by design */
-	charge(t->slot, t->nslots, rt - t->rt_charged - by_timer);
-	t->rt_charged = rt;
+	rd = p->sched_info.run_delay;
+	/* sched_info_arrive() has not run yet: add the wait it will add */
+	if (p->sched_info.last_queued &&
+	    bpf_core_field_exists(p->se.cfs_rq->rq)) {
+		__u64 q = p->sched_info.last_queued;
+		__u64 clk = p->se.cfs_rq->rq->clock;
+
+		pend = clk > q ? clk - q : 0;
+		rd += pend;
+	}
+	if (t->rd_charged)
+		add(cpu, s, n, 0, rd - t->rd_charged, 0, 0);
+	else if (pend && first_eval_ns && pend < now + off - first_eval_ns)
+		add(cpu, s, n, 0, pend, 0, 0); /* first sight: its wait now */
+	t->rd_charged = rd ?: 1;
 }
 
 /* --- window timer ------------------------------------------------------ */
@@ -400,70 +450,6 @@ struct eval_ctx {
 	__u64 now;
 	__u64 elapsed;
 };
-
-/*
- * The CPU runs a task no reported switch brought in (some kernels do not
- * report every switch): resolve who it really is.  Its pending run-queue
- * wait, if it had one, is ended only at its next reported switch.
- */
-static __noinline __u32 stale_slots(struct task_struct *curr, __u32 *slot)
-{
-	__sync_fetch_and_add(&stats.stale_cpu, 1);
-	if (!curr)
-		return 0;
-	if (!BPF_CORE_READ(curr, pid)) {
-		slot[0] = CGW_IDLE_SLOT;
-		return 1;
-	}
-	return resolve(BPF_CORE_READ(curr, sched_task_group), slot);
-}
-
-static int claim_cpu_cb(__u32 cpu, void *arg)
-{
-	struct eval_ctx *ctx = arg;
-	struct cgw_cpu *c = bpf_map_lookup_elem(&cpus, &cpu);
-	struct task_struct *curr;
-	struct cgw_cpu snap;
-	struct rq *rq;
-	__u64 old, d;
-	__u32 seq;
-	bool stale;
-
-	if (!c)
-		return 0;
-	/* rq->curr through the rq pointer the CPU cached: no ksym needed */
-	rq = (struct rq *)c->rq;
-	curr = rq ? BPF_CORE_READ(rq, curr) : (struct task_struct *)c->cur;
-	/* Order matters: stamp, then a consistent copy of the slots, then one
-	 * cmpxchg from that stamp.  If it succeeds no switch claimed since we
-	 * read the stamp, so the copy names who ran in [old, now]. */
-	old = c->last;
-	barrier();
-	seq = c->seq;
-	barrier();
-	snap.nslots = c->nslots;
-	for (int i = 0; i < CGW_MAX_NEST; i++)
-		snap.slot[i] = c->slot[i];
-	stale = c->cur != (__u64)curr;
-	barrier();
-	if ((seq & 1) || seq != c->seq)
-		return 0; /* mid-switch: the switch charges this interval */
-	if (!old || old >= ctx->now)
-		return 0;
-	/* resolved again every window for as long as the CPU stays stale */
-	if (stale)
-		snap.nslots = stale_slots(curr, snap.slot);
-	if (__sync_val_compare_and_swap(&c->last, old, ctx->now) != old)
-		return 0;
-	d = ctx->now - old;
-	charge(snap.slot, snap.nslots, d);
-	if (c->tc_task != (__u64)curr) {
-		c->tc_task = (__u64)curr;
-		c->tc_ns = 0;
-	}
-	__sync_fetch_and_add(&c->tc_ns, d);
-	return 0;
-}
 
 struct est {
 	__u64 span, run, wait; /* the sliding estimate */
@@ -570,46 +556,100 @@ static __always_inline __u32 share_ppm(__u64 run, __u64 elapsed, __u32 ncpu)
 	return run / (cap / CGW_PPM ?: 1);
 }
 
+struct sum_ctx {
+	__u64 now, off;
+	__u64 run, wait, nq, qsum;
+	__u32 slot;
+};
+
+/*
+ * Adds one CPU's counters of a slot, read under that CPU's sequence
+ * count, and the time in progress there if the running task counts for
+ * the slot.  A read that keeps tearing is taken as it is: each counter is
+ * cumulative, so that only shifts time between adjacent windows (and a
+ * torn queue pair is caught by the bound in slot_totals).
+ */
+static int sum_cpu_cb(__u32 cpu, void *arg)
+{
+	struct sum_ctx *x = arg;
+	struct cgw_cpu *c = bpf_map_lookup_elem(&cpus, &cpu);
+	struct cgw_acct *a = acct_of(cpu, x->slot);
+	__u64 run = 0, wait = 0, nq = 0, qsum = 0, last = 0, cur = 0, off = 0;
+	__u32 seq, n = 0, s[CGW_MAX_NEST] = {};
+	bool mine = false, torn = true;
+	struct rq *rq;
+
+	if (!c || !a)
+		return 0;
+	for (int tries = 0; tries < 4 && torn; tries++) {
+		seq = READ_ONCE_U32(c->seq);
+		barrier();
+		run = a->run_ns;
+		wait = a->wait_ns;
+		nq = a->nr_queued;
+		qsum = a->queued_ts_sum;
+		last = c->last;
+		off = c->off;
+		cur = c->cur;
+		n = c->nslots;
+		for (int i = 0; i < CGW_MAX_NEST; i++)
+			s[i] = c->slot[i];
+		barrier();
+		torn = (seq & 1) || seq != READ_ONCE_U32(c->seq);
+	}
+	x->run += run;
+	x->wait += wait;
+	x->nq += nq;
+	x->qsum += qsum;
+	if (off && !x->off)
+		x->off = off; /* one CPU's offset serves for the queue stamps */
+	for (__u32 i = 0; i < CGW_MAX_NEST && i < n; i++)
+		if (s[i] == x->slot)
+			mine = true;
+	/* the window's end on this CPU's rq->clock */
+	if (!mine || torn || !last || (__s64)(x->now - off - last) <= 0)
+		return 0;
+	/* rq->curr through the rq pointer the CPU cached (no ksym needed);
+	 * a local, since CO-RE must relocate only the rq access */
+	rq = (struct rq *)c->rq;
+	if (rq && (__u64)BPF_CORE_READ(rq, curr) != cur) {
+		__sync_fetch_and_add(&stats.stale_cpu, 1);
+		return 0;
+	}
+	x->run += x->now - off - last;
+	return 0;
+}
+
 /*
  * Cumulative run time and run-queue wait of @slot up to @now, waits still
- * in progress included.  The one place that reads the switch path's
- * counters: the window logic below only sees these two totals.
+ * in progress included: the sum of every CPU's counters.  The one place
+ * that reads the switch path's counters: the window logic below only sees
+ * these two totals.
  */
 static __always_inline int slot_totals(__u32 slot, __u64 now, __u64 *run_out,
 				       __u64 *wait_out)
 {
-	struct cgw_acct *a = bpf_map_lookup_elem(&acct, &slot);
-	__u64 run, wait, nq, qsum;
+	struct sum_ctx x = { .now = now, .slot = slot };
+	__u64 inprog;
 
-	if (!a)
+	if (slot >= CGW_MAX_SLOTS)
 		return -1;
-	run = a->run_ns;
-	wait = a->wait_ns;
-	/* count, then sum, in this order (the writers add the sum first and
-	 * take the count first): a torn pair can then only come out short.
-	 * Without the barrier the compiler may load the sum first, and a
-	 * task counted without its stamp reads as a wait of `now` (seen:
-	 * 56.8 s of wait in one 50 ms window). */
-	nq = READ_ONCE_U64(a->nr_queued);
-	barrier();
-	qsum = READ_ONCE_U64(a->queued_ts_sum);
-	/* Sum of (now - enqueue stamp) over waiting tasks.  Modular
-	 * arithmetic makes overflow harmless; writers order their updates
-	 * so that a torn read can only come out negative (then ignored). */
-	if (nq && (__s64)(nq * now - qsum) > 0) {
-		__u64 inprog = nq * now - qsum;
-
+	bpf_loop(nr_cpu_ids, sum_cpu_cb, &x, 0);
+	/* Sum of (now - stamp) over waiting tasks.  Modular arithmetic makes
+	 * the per-CPU +1/-1 and overflow harmless. */
+	inprog = x.nq * (now - x.off) - x.qsum;
+	if ((__s64)x.nq > 0 && (__s64)inprog > 0) {
 		/* Tasks are tracked only after attach: nq waits cannot add
 		 * up to more than nq * (time since the first window + one
-		 * window).  Anything above is a torn or skewed pair; it is
+		 * window).  Anything above is a torn or skewed read; it is
 		 * not counted (and never ratchets prev_wait up). */
-		if (inprog <= nq * (now - first_eval_ns + window_ns))
-			wait += inprog;
+		if (inprog <= x.nq * (now - first_eval_ns + window_ns))
+			x.wait += inprog;
 		else
 			__sync_fetch_and_add(&stats.wait_rejected, 1);
 	}
-	*run_out = run;
-	*wait_out = wait;
+	*run_out = x.run;
+	*wait_out = x.wait;
 	return 0;
 }
 
@@ -756,7 +796,7 @@ static int eval_slot_cb(__u32 i, void *arg)
 	return 0;
 }
 
-/* Closes a window: claims time in progress everywhere, judges slots. */
+/* Closes a window: judges every slot on its totals up to now. */
 static __always_inline void close_window(void)
 {
 	struct eval_ctx ctx = { .now = bpf_ktime_get_ns() };
@@ -764,7 +804,6 @@ static __always_inline void close_window(void)
 
 	if (!first_eval_ns)
 		first_eval_ns = ctx.now;
-	bpf_loop(nr_cpu_ids, claim_cpu_cb, &ctx, 0);
 	if (prev && ctx.now > prev) {
 		ctx.elapsed = ctx.now - prev;
 		if (ctx.elapsed > 2 * window_ns)
@@ -816,97 +855,81 @@ int cgw_tick(void *ctx)
 	return 0;
 }
 
-/* --- scheduler hooks ------------------------------------------------- */
+/* --- scheduler hook ---------------------------------------------------- */
 
-static __always_inline void on_switch(bool preempt, struct task_struct *prev,
-				      struct task_struct *next)
+/*
+ * The switch's clock: this CPU's rq->clock, which __schedule() has just
+ * updated, read with three plain loads.  bpf_ktime_get_ns() costs ~185 ns
+ * per call on a kvm-clock guest without a stable TSC (its cmpxchg on a
+ * global last_value bounces between CPUs), so it is called only one
+ * switch in 256, to refresh c->off, the offset the window timer and the
+ * agent use to turn their CLOCK_MONOTONIC into this CPU's rq->clock.
+ */
+static __always_inline __u64 switch_clock(__u32 cpu, struct cgw_cpu *c,
+					  struct task_struct *next)
 {
-	__u64 now = bpf_ktime_get_ns(), d;
-	__u32 cpu = bpf_get_smp_processor_id();
-	struct cgw_cpu *c = bpf_map_lookup_elem(&cpus, &cpu);
-	struct cgw_task *t;
-	__u32 n = 0, s[CGW_MAX_NEST] = {};
+	struct rq *rq;
+	__u64 clk;
 
-	if (!c)
-		return;
-
-	d = claim(c, now);
-	t = prev->pid ? task_slots(prev, BPF_LOCAL_STORAGE_GET_F_CREATE) : NULL;
-	if (t) {
-		/* switched in unseen (see stale_slots), it may still look
-		 * queued: its wait ended when it began this run */
-		if (t->queued_ts && t->rt_charged) {
-			__u64 ran = prev->se.sum_exec_runtime - t->rt_charged;
-
-			end_wait(t, now > ran ? now - ran : now);
-		}
-		charge_task(c, t, prev, d);
-		/* still runnable: preempted, yielded, or woken before it slept */
-		if (preempt || task_state(prev) == 0)
-			mark_queued(t, now);
-	} else if (d) {
-		charge(c->slot, c->nslots, d); /* idle, or no storage: wall time */
-	}
-
-	if (!next->pid) {
-		s[0] = CGW_IDLE_SLOT;
-		n = 1;
-	} else {
-		t = task_slots(next, BPF_LOCAL_STORAGE_GET_F_CREATE);
-		if (t) {
-			if (!t->rt_charged)
-				t->rt_charged = next->se.sum_exec_runtime ?: 1;
-			end_wait(t, now);
-			n = t->nslots;
-			for (int i = 0; i < CGW_MAX_NEST; i++)
-				s[i] = t->slot[i];
-		}
-	}
-
-	c->cur = (__u64)next;
-	c->tc_task = (__u64)next;
-	c->tc_ns = 0;
-	if (!c->rq && bpf_core_field_exists(struct cfs_rq, rq))
-		c->rq = (__u64)BPF_CORE_READ(next, se.cfs_rq, rq);
-	c->seq++;
-	barrier();
-	c->nslots = n;
-	for (int i = 0; i < CGW_MAX_NEST; i++)
-		c->slot[i] = s[i];
-	barrier();
-	c->seq++;
-}
-
-static __always_inline void on_wakeup(struct task_struct *p, __u64 flags)
-{
-	struct cgw_task *t;
-
-	/* a wakeup of a task that is still on its CPU does not queue it */
-	if (BPF_CORE_READ(p, on_cpu))
-		return;
-	t = task_slots(p, flags);
-	if (t)
-		mark_queued(t, bpf_ktime_get_ns());
+	if (!bpf_core_field_exists(next->se.cfs_rq->rq))
+		return bpf_ktime_get_ns() - c->off;
+	rq = next->se.cfs_rq->rq;
+	if (!rq || rq->cpu != cpu)
+		return bpf_ktime_get_ns() - c->off;
+	clk = rq->clock;
+	if (!c->rq)
+		c->rq = (__u64)rq;
+	if (!(c->seq & 0x1fe))
+		c->off = bpf_ktime_get_ns() - clk;
+	return clk;
 }
 
 SEC("tp_btf/sched_switch")
 int BPF_PROG(cgw_switch, bool preempt, struct task_struct *prev,
 	     struct task_struct *next)
 {
-	on_switch(preempt, prev, next);
-	return 0;
-}
+	__u32 cpu = bpf_get_smp_processor_id();
+	__u32 pn = 0, nn = 0, ps[CGW_MAX_NEST] = {}, ns[CGW_MAX_NEST] = {};
+	struct cgw_cpu *c = bpf_map_lookup_elem(&cpus, &cpu);
+	__u64 now;
 
-SEC("tp_btf/sched_wakeup")
-int BPF_PROG(cgw_wakeup, struct task_struct *p)
-{
-	on_wakeup(p, 0);
-	return 0;
-}
+	if (!c)
+		return 0;
+	if (prev->pid)
+		pn = task_slots(cpu, prev, ps);
+	if (!next->pid) {
+		ns[0] = CGW_IDLE_SLOT;
+		nn = 1;
+	} else {
+		nn = task_slots(cpu, next, ns);
+	}
+	/* nobody watched leaves or comes, and the CPU was charging nobody */
+	if (!pn && !nn && !c->nslots) {
+		c->cur = (__u64)next;
+		return 0;
+	}
 
-SEC("tp_btf/sched_wakeup_new")
-int BPF_PROG(cgw_wakeup_new, struct task_struct *p)
-{
-	on_wakeup(p, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	c->seq++;
+	barrier();
+	now = switch_clock(cpu, c, next);
+	if (!prev->pid) {
+		__u32 idle = CGW_IDLE_SLOT;
+
+		if (c->last && c->cur == (__u64)prev)
+			add(cpu, &idle, 1, now - c->last, 0, 0, 0);
+	} else if (pn) {
+		/* still runnable: preempted, yielded, or woken before it slept */
+		switch_out(cpu, c, prev, preempt || task_state(prev) == 0, ps,
+			   pn, now);
+	}
+	if (next->pid && nn)
+		switch_in(cpu, next, ns, nn, now, c->off);
+	c->last = now;
+	c->cur = (__u64)next;
+	c->nslots = nn;
+	for (int i = 0; i < CGW_MAX_NEST; i++)
+		c->slot[i] = ns[i];
+	barrier();
+	c->seq++;
 	return 0;
 }

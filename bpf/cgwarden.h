@@ -68,17 +68,23 @@ struct cgw_event {
 };
 _Static_assert(sizeof(struct cgw_event) == 64, "struct cgw_event layout");
 
-/* Per-slot cumulative counters, written with atomics from sched_switch and
- * wakeup.  One cache line each so CPUs charging different slots do not
- * false-share. */
+/* Cumulative counters of one slot on one CPU: the acct map holds one per
+ * (CPU, slot), at cpu * CGW_MAX_SLOTS + slot, so each CPU's counters sit in
+ * a region of their own.  Written only by that CPU's sched_switch, with
+ * plain adds, under its cgw_cpu.seq; summed over CPUs when a window closes
+ * (and by the agent).  A wait begun on one CPU and ended on another leaves
+ * +1/-1 in the two CPUs' nr_queued: only the sum over CPUs (mod 2^64) means
+ * anything. */
 struct cgw_acct {
-	__u64 run_ns; /* cumulative CPU time */
-	__u64 wait_ns; /* cumulative completed run-queue wait */
-	__u64 nr_queued; /* tracked tasks currently waiting */
-	__u64 queued_ts_sum; /* sum of their enqueue timestamps */
-	__u64 pad[4];
+	__u64 run_ns; /* CPU time charged here */
+	__u64 wait_ns; /* completed run-queue wait charged here */
+	__u64 nr_queued; /* waits begun here less waits ended here */
+	__u64 queued_ts_sum; /* their start stamps, begun less ended */
 };
-_Static_assert(sizeof(struct cgw_acct) == 64, "struct cgw_acct layout");
+_Static_assert(sizeof(struct cgw_acct) == 32, "struct cgw_acct layout");
+
+/* Entries per CPU of the task_group -> slots cache (a power of two). */
+#define CGW_TGC_WAYS 64
 
 /*
  * Per-slot constraint and window state, in an mmap'ed array.  The
@@ -131,19 +137,19 @@ struct cgw_ring {
 };
 _Static_assert(sizeof(struct cgw_ring) == 448, "struct cgw_ring layout");
 
-/* Per-CPU state, one cache line, indexed by CPU number.  Written by its own
- * CPU in sched_switch; `last` is also claimed by the window timer with a
- * cmpxchg and the timer keeps tc_task/tc_ns.  The timer (or the agent)
- * reads slot[] under `seq`. */
+/* Per-CPU state, one cache line, indexed by CPU number.  Written only by
+ * its own CPU in sched_switch; the window timer and the agent read it, and
+ * that CPU's acct counters, under `seq` (odd while they change). */
 struct cgw_cpu {
-	__u64 last; /* time up to which this CPU is charged */
-	__u32 seq; /* odd while slot[] is rewritten */
+	__u64 last; /* rq->clock at the last switch that brought in a watched
+		     * or idle task: the start of the time in progress */
+	__u32 seq; /* odd while this CPU's state or counters change */
 	__u32 nslots; /* watched slots of the running task */
 	__u32 slot[CGW_MAX_NEST];
 	__u64 cur; /* task switched in by the last reported switch */
-	__u64 tc_task; /* task the timer charged time in progress to ... */
-	__u64 tc_ns; /* ... and how much, since that task's switch-in */
 	__u64 rq; /* this CPU's struct rq, to read rq->curr remotely */
+	__u64 off; /* CLOCK_MONOTONIC - rq->clock, refreshed now and then */
+	__u64 pad;
 };
 _Static_assert(sizeof(struct cgw_cpu) == 64, "struct cgw_cpu layout");
 
@@ -154,7 +160,7 @@ struct cgw_stats {
 	__u64 windows; /* windows evaluated */
 	__u64 timer_late; /* windows that closed more than 1 window late */
 	__u64 nest_overflow; /* tasks with more watched ancestors than fit */
-	__u64 stale_cpu; /* timer found a CPU running an unreported task */
+	__u64 stale_cpu; /* time in progress skipped: CPU runs an unreported task */
 	__u64 wait_rejected; /* impossible in-progress waits not counted */
 	__u64 pad;
 };

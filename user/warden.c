@@ -135,7 +135,12 @@ int warden_load(struct warden *w, const struct warden_opts *o, char *err,
 			(o->clock == WARDEN_CLOCK_AUTO && kernel_is_rt());
 	bpf_program__set_autoload(skel->progs.cgw_arm, !w->perf_clock);
 	bpf_program__set_autoload(skel->progs.cgw_tick, w->perf_clock);
+	/* per-CPU state, counters and slot caches: one region per CPU */
 	bpf_map__set_max_entries(skel->maps.cpus, (uint32_t)w->nr_cpus);
+	bpf_map__set_max_entries(skel->maps.acct,
+				 (uint32_t)w->nr_cpus * CGW_MAX_SLOTS);
+	bpf_map__set_max_entries(skel->maps.tgc,
+				 (uint32_t)w->nr_cpus * CGW_TGC_WAYS);
 
 	/* load and verify */
 	ret = cgwarden_bpf__load(skel);
@@ -191,7 +196,6 @@ int warden_watch(struct warden *w, uint64_t cgid, uint32_t min_ppm,
 		.active = 1,
 		.clear_windows_max = clear_max,
 	};
-	struct cgw_acct zero = {};
 	uint32_t s = w->next_slot;
 	int ret;
 
@@ -222,12 +226,10 @@ int warden_watch(struct warden *w, uint64_t cgid, uint32_t min_ppm,
 	s = w->next_slot;
 	if (s >= CGW_MAX_SLOTS)
 		return -ENOSPC;
-	/* slot state first, then publish it in the watch map */
-	ret = bpf_map__update_elem(w->skel->maps.acct, &s, sizeof(s), &zero,
-				   sizeof(zero), BPF_ANY);
-	if (!ret)
-		ret = bpf_map__update_elem(w->skel->maps.slots, &s, sizeof(s),
-					   &st, sizeof(st), BPF_ANY);
+	/* slot state first, then publish it in the watch map (its counters
+	 * are still zero: slots are never reused) */
+	ret = bpf_map__update_elem(w->skel->maps.slots, &s, sizeof(s), &st,
+				   sizeof(st), BPF_ANY);
 	if (!ret)
 		ret = bpf_map__update_elem(w->skel->maps.watch, &cgid,
 					   sizeof(cgid), &s, sizeof(s),
@@ -236,7 +238,7 @@ int warden_watch(struct warden *w, uint64_t cgid, uint32_t min_ppm,
 		return ret;
 	w->next_slot++;
 	w->skel->bss->nr_slots = w->next_slot;
-	/* tasks re-resolve their slots on their next switch or wakeup */
+	/* each CPU re-resolves a task_group on its next switch */
 	__atomic_add_fetch(&w->skel->bss->watch_gen, 1, __ATOMIC_SEQ_CST);
 	*slot = s;
 	return 0;
@@ -314,7 +316,7 @@ int warden_attach(struct warden *w, char *err, size_t errlen)
 	int ret = cgwarden_bpf__attach(w->skel);
 
 	if (ret) {
-		snprintf(err, errlen, "cannot attach to sched_switch/sched_wakeup: %s",
+		snprintf(err, errlen, "cannot attach to sched_switch: %s",
 			 strerror(-ret));
 		return ret;
 	}
@@ -335,29 +337,42 @@ static bool cpus_equal(const struct cgw_cpu *a, const struct cgw_cpu *b,
 		       int n)
 {
 	for (int i = 0; i < n; i++)
-		if (a[i].last != b[i].last || a[i].seq != b[i].seq ||
-		    (a[i].seq & 1))
+		if (a[i].seq != b[i].seq || (a[i].seq & 1))
 			return false;
 	return true;
+}
+
+/* @slot's counters on every CPU, into @a[cpu]. */
+static int read_acct(struct warden *w, uint32_t slot, struct cgw_acct *a)
+{
+	for (uint32_t cpu = 0; cpu < (uint32_t)w->nr_cpus; cpu++) {
+		uint32_t k = cpu * CGW_MAX_SLOTS + slot;
+
+		if (bpf_map__lookup_elem(w->skel->maps.acct, &k, sizeof(k),
+					 &a[cpu], sizeof(a[cpu]), 0))
+			return -errno;
+	}
+	return 0;
 }
 
 int warden_usage(struct warden *w, uint32_t slot, uint64_t *run_ns,
 		 uint64_t *wait_ns)
 {
 	struct cgw_cpu before[CGW_MAX_CPUS], after[CGW_MAX_CPUS];
-	struct cgw_acct a;
-	uint64_t now = 0, run, wait;
+	struct cgw_acct a[CGW_MAX_CPUS];
+	uint64_t now = 0, run = 0, wait = 0, nq = 0, qsum = 0;
 	int ret, tries;
 
-	/* Counters plus time in progress, read so that no claim (which moves
-	 * time from "in progress" to the counters) happens in between. */
+	if (slot >= CGW_MAX_SLOTS)
+		return -EINVAL;
+	/* Every CPU's counters plus its time in progress, read so that no
+	 * switch (which moves time from "in progress" to the counters)
+	 * happens in between. */
 	for (tries = 0; tries < 100; tries++) {
 		ret = read_cpus(w, before);
 		if (!ret) {
 			now = cgw_now_ns();
-			ret = bpf_map__lookup_elem(w->skel->maps.acct, &slot,
-						   sizeof(slot), &a, sizeof(a),
-						   0);
+			ret = read_acct(w, slot, a);
 		}
 		if (!ret)
 			ret = read_cpus(w, after);
@@ -366,19 +381,25 @@ int warden_usage(struct warden *w, uint32_t slot, uint64_t *run_ns,
 		if (cpus_equal(before, after, w->nr_cpus))
 			break;
 	}
-	run = a.run_ns;
-	wait = a.wait_ns;
-	if (a.nr_queued && (int64_t)(a.nr_queued * now - a.queued_ts_sum) > 0)
-		wait += a.nr_queued * now - a.queued_ts_sum;
 	for (int cpu = 0; cpu < w->nr_cpus; cpu++) {
 		const struct cgw_cpu *c = &after[cpu];
 
-		if (!c->last || c->last >= now)
+		/* a wait begun on one CPU and ended on another: only the
+		 * sums mean anything (mod 2^64) */
+		run += a[cpu].run_ns;
+		wait += a[cpu].wait_ns;
+		nq += a[cpu].nr_queued;
+		qsum += a[cpu].queued_ts_sum;
+		/* the BPF side keeps each CPU's times on its rq->clock */
+		if (!c->last || (int64_t)(now - c->off - c->last) <= 0)
 			continue;
 		for (uint32_t i = 0; i < c->nslots && i < CGW_MAX_NEST; i++)
 			if (c->slot[i] == slot)
-				run += now - c->last;
+				run += now - c->off - c->last;
 	}
+	now -= after[0].off;
+	if ((int64_t)nq > 0 && (int64_t)(nq * now - qsum) > 0)
+		wait += nq * now - qsum;
 	*run_ns = run;
 	if (wait_ns)
 		*wait_ns = wait;
