@@ -722,12 +722,11 @@ static void report_unreachable(struct act_ctx *a, struct act_node *n,
 
 /*
  * Raise @n (a min_share group) if the model or a persisting shortfall
- * says so.  @persist: a breach that persists (feedback and escalation may
- * act), else a fresh breach or a competitor that became active (only the
- * setpoint may).
+ * says so (core/policy.c decides; only a persisting breach may escalate).
  */
-static void control(struct act_ctx *a, struct act_node *n, bool persist,
-		    const char *cause, uint64_t t_event, uint64_t now)
+static void control(struct act_ctx *a, struct act_node *n,
+		    enum cgw_ctl_ev ev, const char *cause, uint64_t t_event,
+		    uint64_t now)
 {
 	struct cgw_setpoint sp;
 	struct cgw_ctl_out o;
@@ -737,12 +736,12 @@ static void control(struct act_ctx *a, struct act_node *n, bool persist,
 	if (setpoint_of(a, n, &sp))
 		return;
 	cgw_ctl_breach(&n->ctl, &a->ctl, &sp, n->weight_now,
-		       st.slow_share_ppm, persist, now, &o);
+		       st.slow_share_ppm, ev, now, &o);
 	report_unreachable(a, n, &o, &sp);
 	if (o.why != CGW_CTL_NONE && node_may_write(a, n, now))
 		ctl_write(a, n, &o, &sp, st.slow_share_ppm, cause, t_event,
 			  now);
-	if (o.escalate && persist)
+	if (o.escalate && ev == CGW_CTL_EV_PERSIST)
 		escalate(a, n->group, n, sp.target_ppm, st.slow_share_ppm,
 			 t_event, now);
 }
@@ -751,9 +750,11 @@ static void on_min(struct act_ctx *a, struct act_node *n,
 		   const struct cgw_event *e, uint64_t now)
 {
 	cgw_relax_breach(&n->rw); /* no relax while it is breached */
-	control(a, n, e->type == CGW_EV_PERSIST,
-		e->type == CGW_EV_PERSIST ? "breach persists" : "breach",
-		e->t_event_ns, now);
+	if (e->type == CGW_EV_PERSIST)
+		control(a, n, CGW_CTL_EV_PERSIST, "breach persists",
+			e->t_event_ns, now);
+	else
+		control(a, n, CGW_CTL_EV_BREACH, "breach", e->t_event_ns, now);
 }
 
 /* A competitor started: the model's setpoint of every min_share group
@@ -772,11 +773,13 @@ static void on_active(struct act_ctx *a, struct act_node *c,
 		    !a->cfg->groups[n->group].min_ppm ||
 		    !same_parent(n->rel, c->rel))
 			continue;
+		/* judged, like a breach, only on a whole span */
 		estimate_of(a, n, &st);
-		if (!has_demand(a, &st, a->cfg->groups[n->group].min_ppm))
+		if (st.nwin < span_windows(a) ||
+		    !has_demand(a, &st, a->cfg->groups[n->group].min_ppm))
 			continue;
 		cgw_relax_breach(&n->rw);
-		control(a, n, false, cause, e->t_event_ns, now);
+		control(a, n, CGW_CTL_EV_ACTIVE, cause, e->t_event_ns, now);
 	}
 }
 

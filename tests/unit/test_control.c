@@ -221,15 +221,15 @@ static void test_breach_setpoint_and_deadband(void **state)
 	struct cgw_ctl_out o;
 
 	(void)state;
-	cgw_ctl_breach(&c, &P, &sp, 2048, 480000, false, SEC, &o);
+	cgw_ctl_breach(&c, &P, &sp, 2048, 480000, CGW_CTL_EV_BREACH, SEC, &o);
 	assert_int_equal(o.why, CGW_CTL_SETPOINT);
 	assert_int_equal(o.weight, 2504);
 	/* 2300 -> 2504 is 8.9 %: inside the 10 % deadband, no write */
-	cgw_ctl_breach(&c, &P, &sp, 2300, 480000, false, SEC, &o);
+	cgw_ctl_breach(&c, &P, &sp, 2300, 480000, CGW_CTL_EV_BREACH, SEC, &o);
 	assert_int_equal(o.why, CGW_CTL_NONE);
 	/* at or above the setpoint a fresh breach writes nothing, and the
 	 * breach path never lowers a weight */
-	cgw_ctl_breach(&c, &P, &sp, 5000, 480000, false, SEC, &o);
+	cgw_ctl_breach(&c, &P, &sp, 5000, 480000, CGW_CTL_EV_BREACH, SEC, &o);
 	assert_int_equal(o.why, CGW_CTL_NONE);
 	assert_false(o.escalate);
 }
@@ -246,7 +246,8 @@ static void test_feedback_bounded(void **state)
 	(void)state;
 	cgw_ctl_wrote(&c, &o, share, t);
 	/* persisting, but the setpoint has not had settle_ns to show */
-	cgw_ctl_breach(&c, &P, &sp, w, share, true, t + 100 * MS, &o);
+	cgw_ctl_breach(&c, &P, &sp, w, share, CGW_CTL_EV_PERSIST, t + 100 * MS,
+		       &o);
 	assert_int_equal(o.why, CGW_CTL_NONE);
 	assert_false(o.escalate);
 	/* each step helps a little (+4 points): x1.5 at most, never above
@@ -256,7 +257,7 @@ static void test_feedback_bounded(void **state)
 		share += 40000;
 		if (share >= P.min_ppm)
 			share = P.min_ppm - 1;
-		cgw_ctl_breach(&c, &P, &sp, w, share, true, t, &o);
+		cgw_ctl_breach(&c, &P, &sp, w, share, CGW_CTL_EV_PERSIST, t, &o);
 		if (o.why == CGW_CTL_NONE)
 			break;
 		assert_int_equal(o.why, CGW_CTL_FEEDBACK);
@@ -280,11 +281,13 @@ static void test_feedback_stops_when_it_does_not_help(void **state)
 
 	(void)state;
 	cgw_ctl_wrote(&c, &o, 400000, SEC);
-	cgw_ctl_breach(&c, &P, &sp, 2504, 400000, true, SEC + 500 * MS, &o);
+	cgw_ctl_breach(&c, &P, &sp, 2504, 400000, CGW_CTL_EV_PERSIST,
+		       SEC + 500 * MS, &o);
 	assert_int_equal(o.why, CGW_CTL_FEEDBACK); /* first step: try */
 	cgw_ctl_wrote(&c, &o, 400000, SEC + 500 * MS);
 	/* +1 point of a 10-point gap: less than a quarter, stop */
-	cgw_ctl_breach(&c, &P, &sp, o.weight, 410000, true, 2 * SEC, &o);
+	cgw_ctl_breach(&c, &P, &sp, o.weight, 410000, CGW_CTL_EV_PERSIST,
+		       2 * SEC, &o);
 	assert_int_equal(o.why, CGW_CTL_NONE);
 	assert_true(c.exhausted);
 	assert_true(o.escalate);
@@ -303,7 +306,7 @@ static void test_unreachable_reported_once_never_escalates(void **state)
 
 	(void)state;
 	for (int i = 0; i < 20; i++, t += 500 * MS) {
-		cgw_ctl_breach(&c, &P, &sp, w, 300000, true, t, &o);
+		cgw_ctl_breach(&c, &P, &sp, w, 300000, CGW_CTL_EV_PERSIST, t, &o);
 		edges += o.unreachable_edge;
 		assert_false(o.escalate);
 		if (o.why != CGW_CTL_NONE) {
@@ -451,7 +454,7 @@ static void agent_write(struct loop *l, const struct cgw_ctl_out *o,
 		l->max_w = l->w[0];
 }
 
-static void agent_breach(struct loop *l, bool persist, uint32_t share,
+static void agent_breach(struct loop *l, enum cgw_ctl_ev ev, uint32_t share,
 			 uint64_t now, int phase)
 {
 	struct cgw_setpoint sp;
@@ -459,7 +462,7 @@ static void agent_breach(struct loop *l, bool persist, uint32_t share,
 
 	l->holding = false;
 	agent_setpoint(l, &sp);
-	cgw_ctl_breach(&l->c, &P, &sp, l->w[0], share, persist, now, &o);
+	cgw_ctl_breach(&l->c, &P, &sp, l->w[0], share, ev, now, &o);
 	agent_write(l, &o, share, now, phase);
 }
 
@@ -486,7 +489,7 @@ static void run_loop(struct loop *l, uint64_t seed, uint64_t c4_on_ns,
 		if (c4 != l->on[3]) {
 			l->on[3] = c4;
 			if (c4) /* ACTIVE edge in the window c4 first runs */
-				agent_breach(l, false,
+				agent_breach(l, CGW_CTL_EV_ACTIVE,
 					     (uint32_t)(l->slow[0] * 1e6), now,
 					     phase);
 			else if (l->surplus && l->c.orig != l->w[0])
@@ -521,12 +524,12 @@ static void run_loop(struct loop *l, uint64_t seed, uint64_t c4_on_ns,
 				l->breached = true;
 				l->breaches++;
 				l->last_emit = now;
-				agent_breach(l, false,
+				agent_breach(l, CGW_CTL_EV_BREACH,
 					     (uint32_t)(l->slow[0] * 1e6), now,
 					     phase);
 			} else if (now - l->last_emit >= 50 * MS) {
 				l->last_emit = now;
-				agent_breach(l, true,
+				agent_breach(l, CGW_CTL_EV_PERSIST,
 					     (uint32_t)(l->slow[0] * 1e6), now,
 					     phase);
 			}

@@ -506,9 +506,17 @@ int cgw_setpoint(const struct cgw_member *m, size_t n, size_t self,
 	return 0;
 }
 
+/* The last raise has not had settle_ns to show yet. */
+static bool settling(const struct cgw_ctl *c, const struct cgw_ctl_params *p,
+		     uint64_t now)
+{
+	return c->last_step_ns && now >= c->last_step_ns &&
+	       now - c->last_step_ns < p->settle_ns;
+}
+
 void cgw_ctl_breach(struct cgw_ctl *c, const struct cgw_ctl_params *p,
 		    const struct cgw_setpoint *sp, uint64_t cur,
-		    uint32_t share_ppm, bool persist, uint64_t now,
+		    uint32_t share_ppm, enum cgw_ctl_ev ev, uint64_t now,
 		    struct cgw_ctl_out *out)
 {
 	uint64_t bound, next;
@@ -522,23 +530,20 @@ void cgw_ctl_breach(struct cgw_ctl *c, const struct cgw_ctl_params *p,
 	}
 	if (sp->alone)
 		return; /* a weight takes nothing from nobody */
-	if (cur < sp->weight &&
-	    !in_deadband(cur, sp->weight, p->deadband_ppm)) {
+	if (ev != CGW_CTL_EV_ACTIVE && settling(c, p, now))
+		return;
+	if (cur < sp->weight && !in_deadband(cur, sp->weight, p->deadband_ppm)) {
 		out->why = CGW_CTL_SETPOINT;
 		out->weight = sp->weight;
 		return;
 	}
-	if (!persist || share_ppm >= p->min_ppm)
+	if (ev != CGW_CTL_EV_PERSIST || share_ppm >= p->min_ppm)
 		return;
-	if (c->last_step_ns && now >= c->last_step_ns &&
-	    now - c->last_step_ns < p->settle_ns)
-		return; /* the last raise has not shown yet */
 	/* the last feedback step did not close a quarter of the gap */
-	if (c->nfeedback &&
-	    share_ppm <
-		    c->share_at_step + (p->min_ppm -
-					min_u64(c->share_at_step, p->min_ppm)) /
-					       4)
+	if (c->nfeedback && share_ppm < c->share_at_step +
+						(p->min_ppm - min_u64(c->share_at_step,
+								      p->min_ppm)) /
+							4)
 		c->exhausted = true;
 	if (!c->exhausted) {
 		bound = min_u64(max_u64(sp->weight, 2 * sp->nominal), p->wmax);

@@ -218,20 +218,29 @@ struct cgw_ctl_out {
 	int unreachable_edge; /* +1 became unreachable (once an episode) */
 };
 
+/* What called the controller. */
+enum cgw_ctl_ev {
+	CGW_CTL_EV_BREACH = 0, /* a fresh breach of the minimum */
+	CGW_CTL_EV_PERSIST, /* the breach persists (once per cooldown) */
+	CGW_CTL_EV_ACTIVE, /* a competitor started: the model changed */
+};
+
 /*
- * A breach of the minimum (or a competitor that became active, with
- * @persist false): what to write.  @share_ppm is the slowly averaged share
- * (the kernel's slow_share_ppm): feedback corrects a shortfall that lasts,
- * not a dip of the sliding mean.
- * Raises to the setpoint when the weight is below it by more than the
- * deadband; on a persisting breach with the weight at the setpoint, after
- * settle_ns, steps by at most x1.5 up to 2x the setpoint, and stops once a
- * step did not help (the share rose by less than a quarter of what was
- * missing).  Never lowers a weight.
+ * What to write for a breach of the minimum, or for a competitor that
+ * became active.  @share_ppm is the slowly averaged share (the kernel's
+ * slow_share_ppm): feedback corrects a shortfall that lasts, not a dip of
+ * the sliding mean.  Raises to the setpoint when the weight is below it by
+ * more than the deadband, at once for a new competitor, otherwise only
+ * once the last raise had settle_ns to show (what the set gets is itself
+ * an average that moves after a raise: raising on every persisting breach
+ * would ratchet on it).  With the weight at the setpoint and the breach
+ * persisting past settle_ns, steps by at most x1.5 up to 2x the nominal
+ * setpoint, and stops once a step did not help (the share rose by less
+ * than a quarter of what was missing).  Never lowers a weight.
  */
 void cgw_ctl_breach(struct cgw_ctl *c, const struct cgw_ctl_params *p,
 		    const struct cgw_setpoint *sp, uint64_t cur,
-		    uint32_t share_ppm, bool persist, uint64_t now,
+		    uint32_t share_ppm, enum cgw_ctl_ev ev, uint64_t now,
 		    struct cgw_ctl_out *out);
 
 /* The breach cleared: a new episode starts (and an unreachable target is
