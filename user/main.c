@@ -22,6 +22,7 @@
 #include "cgroupfs.h"
 #include "config.h"
 #include "json.h"
+#include "restore.h"
 #include "state.h"
 #include "units.h"
 #include "warden.h"
@@ -590,7 +591,7 @@ int main(int argc, char **argv)
 	if (!a.state_file)
 		a.state_file = CGW_STATE_DEFAULT;
 	if (a.restore)
-		return act_restore_from_state(a.state_file, a.json);
+		return restore_from_state(a.state_file, a.cgroup_root, a.json);
 
 	ret = load_config(&a);
 	if (ret) {
@@ -615,11 +616,14 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	/* originals of a run that did not restore them must not be lost */
-	if (!a.dry_run && access(a.state_file, F_OK) == 0) {
-		fprintf(stderr,
-			"cgwarden: %s exists: a previous run did not restore what it changed; run 'cgwarden --restore' first\n",
-			a.state_file);
+	/*
+	 * Originals of a run that did not restore them must not be lost:
+	 * values still to restore stop the start (the operator runs
+	 * --restore).  Entries of cgroups gone since (a container removed
+	 * after a crash) or no longer ours are dropped and never block it.
+	 */
+	if (!a.dry_run &&
+	    restore_check_leftover(a.state_file, a.cgroup_root, a.json)) {
 		ret = 1;
 		goto cleanup;
 	}
