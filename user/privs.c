@@ -45,10 +45,9 @@ int privs_drop(void)
 	for (cap_value_t c = 0; c < last && !what; c++)
 		if (!is_kept(c) && cap_drop_bound(c) && errno != EINVAL)
 			what = "cap_drop_bound";
-	if (!what &&
-	    (cap_set_flag(r, CAP_PERMITTED, NKEPT, kept, CAP_SET) ||
-	     cap_set_flag(r, CAP_EFFECTIVE, NKEPT, kept, CAP_SET) ||
-	     cap_set_flag(l, CAP_PERMITTED, NKEPT, kept, CAP_SET)))
+	if (!what && (cap_set_flag(r, CAP_PERMITTED, NKEPT, kept, CAP_SET) ||
+		      cap_set_flag(r, CAP_EFFECTIVE, NKEPT, kept, CAP_SET) ||
+		      cap_set_flag(l, CAP_PERMITTED, NKEPT, kept, CAP_SET)))
 		what = "cap_set_flag";
 	/* permitted := kept, effective := none */
 	if (!what && cap_set_proc(l))
