@@ -62,29 +62,40 @@ static bool ours(const struct cgw_cpuctl *c, const struct cgw_state_entry *e,
 	       (e->next[0] && cgw_cpuctl_same(c, cur, e->next));
 }
 
+/* Is @e's cgroup still there with the same id?  V_RESTORE means yes. */
+static enum verdict same_cgroup(const struct cgw_hier *h,
+				const struct cgw_state_entry *e, int *err)
+{
+	uint64_t id = 0;
+	int ret = cgw_hier_cgid(h, e->path, &id);
+
+	if (ret == -ENOENT || ret == -ENODEV)
+		return V_GONE;
+	if (ret) {
+		*err = ret;
+		return V_ERROR;
+	}
+	return id == e->cgid ? V_RESTORE : V_RECREATED;
+}
+
 static enum verdict classify(const struct cgw_hier *h,
 			     const struct cgw_state_entry *e, struct item *it)
 {
 	const struct cgw_cpuctl *c = cgw_cpuctl_find(h->mode, e->file);
-	uint64_t id = 0;
+	enum verdict v;
 	int ret;
 
-	ret = cgw_hier_cgid(h, e->path, &id);
+	v = same_cgroup(h, e, &it->err);
+	if (v != V_RESTORE)
+		return v;
+	ret = cgw_file_open(&it->f, h, e->path, e->file);
 	if (ret == -ENOENT || ret == -ENODEV)
 		return V_GONE;
-	if (!ret && id != e->cgid)
-		return V_RECREATED;
-	if (!ret)
-		ret = cgw_file_open(&it->f, h, e->path, e->file);
-	/* the file is open: the same cgroup still there? */
-	if (!ret)
-		ret = cgw_hier_cgid(h, e->path, &id);
-	if (ret == -ENOENT || ret == -ENODEV)
-		return V_GONE;
-	if (!ret && id != e->cgid)
-		return V_RECREATED;
-	if (!ret)
-		ret = cgw_file_read(&it->f, it->cur, sizeof(it->cur));
+	/* the file is open: still the same cgroup, not one recreated since? */
+	v = ret ? V_ERROR : same_cgroup(h, e, &it->err);
+	if (v != V_RESTORE)
+		return v;
+	ret = cgw_file_read(&it->f, it->cur, sizeof(it->cur));
 	if (ret < 0) {
 		it->err = ret;
 		return V_ERROR;

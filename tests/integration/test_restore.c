@@ -10,7 +10,6 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <errno.h>
-#include <glob.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,21 +34,12 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char pat[96];
-	glob_t g;
-
 	(void)state;
 	if (agent.pid > 0)
 		cgt_agent_stop(&agent, SIGTERM);
 	agent.pid = 0;
 	cgt_cleanup();
-	unlink(statefile);
-	snprintf(pat, sizeof(pat), "%s.tmp.*", statefile);
-	if (!glob(pat, 0, NULL, &g)) {
-		for (size_t i = 0; i < g.gl_pathc; i++)
-			unlink(g.gl_pathv[i]);
-		globfree(&g);
-	}
+	cgt_unlink_state(statefile);
 	return 0;
 }
 
@@ -109,7 +99,8 @@ static int restore(char *out, size_t len)
 	return rc;
 }
 
-static void recreate(const char *rel, pid_t hog)
+/* The container is removed: its tasks end, its cgroup goes. */
+static void remove_cg(const char *rel, pid_t hog)
 {
 	char path[PATH_MAX * 2];
 
@@ -117,6 +108,11 @@ static void recreate(const char *rel, pid_t hog)
 	snprintf(path, sizeof(path), "%s/%s", cgt_hier()->root,
 		 cgt_relpath(rel));
 	assert_int_equal(rmdir(path), 0);
+}
+
+static void recreate(const char *rel, pid_t hog)
+{
+	remove_cg(rel, hog);
 	assert_int_equal(cgt_mkcg(rel), 0);
 }
 
@@ -203,16 +199,13 @@ static void test_operator_write_then_restore(void **state)
  * the state file; a new agent is never blocked by the gone cgroup. */
 static void test_vanished_then_restore(void **state)
 {
-	char q0[64], q1[64], out[4096], path[PATH_MAX * 2];
+	char q0[64], q1[64], out[4096];
 	pid_t hog;
 
 	(void)state;
 	CGT_NEED_ENV();
 	hog = cap_then_crash("gone", q0, q1, sizeof(q0));
-	cgt_kill(hog);
-	snprintf(path, sizeof(path), "%s/%s", cgt_hier()->root,
-		 cgt_relpath("gone"));
-	assert_int_equal(rmdir(path), 0);
+	remove_cg("gone", hog);
 	assert_int_equal(restore(out, sizeof(out)), 0);
 	assert_non_null(strstr(out, "cgroup gone"));
 	assert_int_not_equal(access(statefile, F_OK), 0);
@@ -224,16 +217,13 @@ static void test_vanished_then_restore(void **state)
 static void test_vanished_then_start(void **state)
 {
 	const char *const args[] = { "--state-file", statefile, NULL };
-	char q0[64], q1[64], cfg[512], err[8192], path[PATH_MAX * 2];
+	char q0[64], q1[64], cfg[512], err[8192];
 	pid_t hog;
 
 	(void)state;
 	CGT_NEED_ENV();
 	hog = cap_then_crash("gone", q0, q1, sizeof(q0));
-	cgt_kill(hog);
-	snprintf(path, sizeof(path), "%s/%s", cgt_hier()->root,
-		 cgt_relpath("gone"));
-	assert_int_equal(rmdir(path), 0);
+	remove_cg("gone", hog);
 	assert_int_equal(cgt_mkcg("other"), 0);
 	snprintf(cfg, sizeof(cfg), "[other]\npath = %s\nmin_share = 5%%\n",
 		 cgt_relpath("other"));
