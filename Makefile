@@ -2,6 +2,12 @@
 # cgwarden build.  `make` builds build/cgwarden; `make test` runs every test;
 # `make deps` installs the Debian packages the project needs.
 
+# SANITIZE=1: agent, unit and integration tests with ASan+UBSan, built in
+# their own directory so that they never mix with the normal objects.
+SANITIZE   ?= 0
+ifeq ($(SANITIZE),1)
+OUTPUT     ?= build/san
+endif
 OUTPUT     ?= build
 CLANG      ?= clang
 BPFTOOL    ?= bpftool
@@ -24,19 +30,26 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 # Userspace: strict warnings, static-friendly.  STATIC=1 links everything
-# statically (used for the qemu initramfs).
+# statically (used for the qemu initramfs).  CFLAGS given on the command
+# line replace -g -O2 only: the project's own flags are added by override.
 CFLAGS   ?= -g -O2
-CFLAGS   += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -DCGW_VERSION=\"$(VERSION)\"
+override CFLAGS += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -DCGW_VERSION=\"$(VERSION)\"
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+ifeq ($(SANITIZE),1)
+override CFLAGS += $(SAN_FLAGS)
+override LDFLAGS += $(SAN_FLAGS)
+endif
 CPPFLAGS += -Iuser -Ibpf -I$(OUTPUT)
 LIBBPF_LIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
 INIH_LIBS   := $(shell $(PKG_CONFIG) --libs inih 2>/dev/null || echo -linih)
+CAP_LIBS    := $(shell $(PKG_CONFIG) --libs libcap 2>/dev/null || echo -lcap)
 ifeq ($(STATIC),1)
 # libelf.a needs zlib and zstd.  -static also goes into CFLAGS because the
 # unit-test link rule does not use LDFLAGS (-static is ignored with -c).
 # Debian ships no libcmocka.a: build one from the cmocka source package
 # (scripts/install-deps installs it as /usr/local/lib/libcmocka.a).
-LDFLAGS += -static
-CFLAGS  += -static
+override LDFLAGS += -static
+override CFLAGS  += -static
 LIBBPF_LIBS := -lbpf -lelf -lz -lzstd
 INIH_LIBS   := -linih
 endif
@@ -99,7 +112,7 @@ $(OUTPUT)/user/%.o: user/%.c user/*.h user/core/*.h bpf/cgwarden.h $(SKELS) | $(
 
 $(OUTPUT)/cgwarden: $(AGENT_OBJS) $(CORE_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ $(LIBBPF_LIBS) $(INIH_LIBS) -lz -lm -o $@
+	$(Q)$(CC) $(LDFLAGS) $^ $(LIBBPF_LIBS) $(INIH_LIBS) $(CAP_LIBS) -lz -lm -o $@
 
 # --- tests ---------------------------------------------------------------
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(CORE_OBJS) | $(OUTPUT)/tests
@@ -112,12 +125,12 @@ $(OUTPUT)/tests/lib/%.o: tests/integration/%.c tests/integration/*.h $(SKELS) | 
 
 $(OUTPUT)/tests/test_%: tests/integration/test_%.c $(INTEG_LIB_OBJS) $(AGENT_LIB_OBJS) $(CORE_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CPPFLAGS) -Iuser/core -Itests/integration $(CFLAGS) $(LDFLAGS) $^ $(LIBBPF_LIBS) $(INIH_LIBS) -lcmocka -lpthread -lz -lm -o $@
+	$(Q)$(CC) $(CPPFLAGS) -Iuser/core -Itests/integration $(CFLAGS) $(LDFLAGS) $^ $(LIBBPF_LIBS) $(INIH_LIBS) $(CAP_LIBS) -lcmocka -lpthread -lz -lm -o $@
 
 # Benchmarks (scripts/bench): real cgroups, the agent, the polling agent.
 $(OUTPUT)/tests/cgw-bench: tests/bench/cgw-bench.c $(INTEG_LIB_OBJS) $(AGENT_LIB_OBJS) $(CORE_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CPPFLAGS) -Iuser/core -Itests/integration $(CFLAGS) $(LDFLAGS) $^ $(LIBBPF_LIBS) $(INIH_LIBS) -lpthread -lz -lm -o $@
+	$(Q)$(CC) $(CPPFLAGS) -Iuser/core -Itests/integration $(CFLAGS) $(LDFLAGS) $^ $(LIBBPF_LIBS) $(INIH_LIBS) $(CAP_LIBS) -lpthread -lz -lm -o $@
 
 $(OUTPUT)/tests/cgw-empty: tests/helpers/cgw-empty.c $(OUTPUT)/empty.bpf.o | $(OUTPUT)/tests
 	$(call msg,CC,$@)
@@ -129,11 +142,48 @@ $(OUTPUT)/tests/%: tests/helpers/%.c | $(OUTPUT)/tests
 
 tests-build: $(OUTPUT)/cgwarden $(UNIT_BINS) $(INTEG_BINS) $(HELPER_BINS)
 
+# The integration tests run the agent and helpers of this build.
+export CGW_BUILD := $(OUTPUT)
+
 test-unit: $(UNIT_BINS)
 	$(Q)scripts/run-tests unit $(UNIT_BINS)
 
 test-integration: $(OUTPUT)/cgwarden $(INTEG_BINS) $(HELPER_BINS)
 	$(Q)scripts/run-tests integration $(INTEG_BINS)
+
+# --- fuzzing (libFuzzer) ------------------------------------------------
+# One target per parser of untrusted input, seeds in tests/fuzz/<target>/.
+# `make fuzz` fuzzes each for FUZZ_SECONDS (new inputs go to
+# $(OUTPUT)/fuzz/corpus-<target>, crashes to $(OUTPUT)/fuzz/); `make
+# fuzz-replay` runs the seed corpus once (CI).
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_BINS := $(patsubst %,$(OUTPUT)/fuzz/fuzz_%,$(FUZZ_TARGETS))
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -DCGW_VERSION=\"$(VERSION)\"
+
+$(OUTPUT)/fuzz:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(CORE_SRCS) user/core/*.h | $(OUTPUT)/fuzz
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) $(FUZZ_FLAGS) -Iuser/core -Ibpf -Itests/fuzz $< $(CORE_SRCS) $(INIH_LIBS) -lz -lm -o $@
+
+.PHONY: fuzz fuzz-replay
+fuzz: $(FUZZ_BINS)
+	$(Q)for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(OUTPUT)/fuzz/corpus-$$t || exit 1; \
+		echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+		$(OUTPUT)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+			-artifact_prefix=$(OUTPUT)/fuzz/$$t- -print_final_stats=1 \
+			$(OUTPUT)/fuzz/corpus-$$t tests/fuzz/$$t || exit 1; \
+	done
+
+fuzz-replay: $(FUZZ_BINS)
+	$(Q)for t in $(FUZZ_TARGETS); do \
+		echo "fuzz-replay: $$t"; \
+		$(OUTPUT)/fuzz/fuzz_$$t -runs=0 tests/fuzz/$$t || exit 1; \
+	done
 
 # Statically linked agent, tests and helpers in $(OUTPUT)/static, for the
 # qemu initramfs (the guest has no shared libraries).

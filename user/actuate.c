@@ -113,12 +113,18 @@ static bool same_parent(const char *a, const char *b)
 /* --- state file ----------------------------------------------------- */
 
 /*
- * Rewrites the state file with the original of every file we changed,
- * plus @pending (about to be written for the first time, its current
- * value @pending_val): the original is on disk before the cgroup write.
+ * Rewrites the state file with the original, the cgroup id and the last
+ * written value of every file we changed, plus @pending (about to be
+ * written: its original @pending_orig, the value @pending_next).  Called
+ * before each write that changes a value, so that the file on disk always
+ * names every value the cgroup file may hold after a crash: the last one
+ * written and the one being written.  Recording after the write instead
+ * would leave a window where the cgroup holds a value the state file does
+ * not know, and `--restore` would take it for someone else's and leave the
+ * agent's value in place.
  */
 static int save_state(struct act_ctx *a, const struct cgw_file *pending,
-		      const char *pending_val)
+		      const char *pending_orig, const char *pending_next)
 {
 	struct cgw_state st = { .e = NULL };
 	char err[512];
@@ -145,8 +151,15 @@ static int save_state(struct act_ctx *a, const struct cgw_file *pending,
 				continue;
 			snprintf(e->path, sizeof(e->path), "%s", fs[k]->rel);
 			snprintf(e->file, sizeof(e->file), "%s", fs[k]->name);
+			e->cgid = a->nodes[i].cgid;
 			snprintf(e->value, sizeof(e->value), "%s",
-				 now ? pending_val : fs[k]->original);
+				 now ? pending_orig : fs[k]->original);
+			if (fs[k]->changed)
+				snprintf(e->written, sizeof(e->written), "%s",
+					 fs[k]->written);
+			if (now)
+				snprintf(e->next, sizeof(e->next), "%s",
+					 pending_next);
 			st.n++;
 		}
 	}
@@ -203,18 +216,21 @@ static int act_write(struct act_ctx *a, struct act_node *n, struct cgw_file *f,
 	bool saved = false;
 	int ret;
 
-	/* A first change: its original goes to disk before the write, and
-	 * without it on disk there is no write (a crash would lose it). */
-	if (!f->changed && !f->released && !a->dry_run &&
-	    cgw_file_read(f, old, sizeof(old)) >= 0 && strcmp(old, want)) {
-		ret = save_state(a, f, old);
+	/* Every change: the original (on a first change) and the value about
+	 * to be written go to disk before the write, and without them on
+	 * disk there is no write (a crash would lose the original, or make
+	 * our value look like someone else's to --restore). */
+	if (!f->released && !a->dry_run &&
+	    cgw_file_read(f, old, sizeof(old)) >= 0 && strcmp(old, want) &&
+	    (!f->changed || !strcmp(old, f->written))) {
+		ret = save_state(a, f, f->changed ? f->original : old, want);
 		if (ret) {
 			fprintf(stderr,
 				"cgwarden: [%s] %s/%s not written: its original could not be saved\n",
 				group_name(a, g), f->rel, f->name);
 			return ret;
 		}
-		saved = true;
+		saved = !f->changed;
 	}
 	ret = cgw_file_set(f, want, a->dry_run, old, sizeof(old), &res);
 	t_written = cgw_now_ns();
@@ -241,7 +257,7 @@ static int act_write(struct act_ctx *a, struct act_node *n, struct cgw_file *f,
 		fprintf(stderr,
 			"cgwarden: [%s] %s/%s changed by someone else (%s, we wrote %s): no longer managed\n",
 			group_name(a, g), f->rel, f->name, old, f->written);
-		save_state(a, NULL, NULL);
+		save_state(a, NULL, NULL, NULL);
 		return 1;
 	default:
 		break;
@@ -978,7 +994,7 @@ uint64_t act_tick(struct act_ctx *a, uint64_t now)
 			next = t;
 	}
 	if (saved)
-		save_state(a, NULL, NULL);
+		save_state(a, NULL, NULL, NULL);
 	return next;
 }
 
@@ -1047,61 +1063,4 @@ void act_free(struct act_ctx *a)
 	a->nodes = NULL;
 	a->group_node = NULL;
 	a->nnodes = 0;
-}
-
-int act_restore_from_state(const char *state_file, bool json)
-{
-	struct cgw_state st = { .e = NULL };
-	struct cgw_hier h = { .root_fd = -1 };
-	struct act_ctx a = { .json = json, .hier = &h };
-	char err[PATH_MAX + 256];
-	int ret, failed = 0;
-
-	ret = cgw_state_read(state_file, &st, err, sizeof(err));
-	if (ret == -ENOENT) {
-		fprintf(stderr, "cgwarden: %s: no state file: nothing to restore\n",
-			state_file);
-		return 0;
-	}
-	if (ret) {
-		fprintf(stderr, "cgwarden: %s; nothing restored\n", err);
-		return 1;
-	}
-	ret = cgw_hier_open(st.root, &h, err, sizeof(err));
-	if (ret) {
-		fprintf(stderr, "cgwarden: %s; nothing restored\n", err);
-		cgw_state_free(&st);
-		return 1;
-	}
-	for (size_t i = 0; i < st.n; i++) {
-		struct cgw_file f;
-		char cur[CGW_STATE_VALUE_MAX];
-
-		ret = cgw_file_open(&f, &h, st.e[i].path, st.e[i].file);
-		if (!ret)
-			ret = cgw_file_read(&f, cur, sizeof(cur));
-		if (ret >= 0 && strcmp(cur, st.e[i].value))
-			ret = cgw_write_fd(f.fd, st.e[i].value);
-		if (ret < 0) {
-			fprintf(stderr, "cgwarden: cannot restore %s/%s to '%s': %s\n",
-				st.e[i].path, st.e[i].file, st.e[i].value,
-				strerror(-ret));
-			failed++;
-		} else {
-			report(&a, "restore", "-", &f, cur, st.e[i].value,
-			       "--restore after a crash", 0, cgw_now_ns(), false);
-		}
-		cgw_file_close(&f);
-	}
-	if (!failed) {
-		struct cgw_state empty = { .n = 0 };
-
-		if (cgw_state_write(state_file, &empty, err, sizeof(err)))
-			fprintf(stderr, "cgwarden: %s\n", err);
-	}
-	fprintf(stderr, "cgwarden: restored %zu of %zu values from %s\n",
-		st.n - (size_t)failed, st.n, state_file);
-	cgw_state_free(&st);
-	cgw_hier_close(&h);
-	return failed ? 1 : 0;
 }

@@ -79,8 +79,4 @@ uint64_t act_tick(struct act_ctx *a, uint64_t now);
 int act_restore_all(struct act_ctx *a);
 void act_free(struct act_ctx *a);
 
-/* `cgwarden --restore`: undo what a crashed agent left, from its state
- * file.  Returns 0, or non-zero with the reason on stderr. */
-int act_restore_from_state(const char *state_file, bool json);
-
 #endif

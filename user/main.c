@@ -14,6 +14,7 @@
 #include <sched.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
@@ -22,7 +23,10 @@
 #include "cgroupfs.h"
 #include "config.h"
 #include "json.h"
+#include "privs.h"
+#include "restore.h"
 #include "state.h"
+#include "trust.h"
 #include "units.h"
 #include "warden.h"
 
@@ -57,12 +61,50 @@ struct agent {
 	int epfd, tfd;
 };
 
-static volatile sig_atomic_t exiting;
+static volatile sig_atomic_t exiting, want_stats;
 
 static void on_signal(int sig)
 {
+	exiting = sig;
+}
+
+static void on_usr1(int sig)
+{
 	(void)sig;
-	exiting = 1;
+	want_stats = 1;
+}
+
+/*
+ * Every signal that could end the agent is handled on purpose:
+ *  SIGINT, SIGTERM, SIGQUIT  restore every original, exit 0 (a SIGQUIT
+ *                            core dump would leave the values behind)
+ *  SIGHUP                    what service managers send on reload: until
+ *                            the agent can reload, the same as SIGTERM,
+ *                            never a kill without restoring
+ *  SIGUSR1                   print the kernel-side counters
+ *  SIGUSR2                   ignored
+ *  SIGPIPE                   ignored: a --json reader that goes away makes
+ *                            writes fail (EPIPE), it does not kill us
+ * The handled ones are blocked except inside epoll_pwait: see run().
+ */
+static void setup_signals(sigset_t *waitmask)
+{
+	static const int term[] = { SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGUSR1 };
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction usr1 = { .sa_handler = on_usr1 };
+	struct sigaction ign = { .sa_handler = SIG_IGN };
+	sigset_t block;
+
+	sigemptyset(&block);
+	for (size_t i = 0; i < sizeof(term) / sizeof(term[0]); i++)
+		sigaddset(&block, term[i]);
+	sigprocmask(SIG_BLOCK, &block, waitmask);
+	for (size_t i = 0; i < sizeof(term) / sizeof(term[0]); i++) {
+		sigdelset(waitmask, term[i]);
+		sigaction(term[i], term[i] == SIGUSR1 ? &usr1 : &sa, NULL);
+	}
+	sigaction(SIGUSR2, &ign, NULL);
+	sigaction(SIGPIPE, &ign, NULL);
 }
 
 static void usage(FILE *f)
@@ -530,6 +572,10 @@ static int run(struct agent *a, const sigset_t *waitmask)
 		return ret;
 	}
 	while (!exiting) {
+		if (want_stats) {
+			want_stats = 0;
+			print_stats(a);
+		}
 		n = epoll_pwait(a->epfd, ev, 2, -1, waitmask);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -556,7 +602,50 @@ static int run(struct agent *a, const sigset_t *waitmask)
 		if (a->verbose && n)
 			print_stats(a);
 	}
+	if (exiting)
+		fprintf(stderr, "cgwarden: %s: restoring and exiting%s\n",
+			strsignal(exiting),
+			exiting == SIGHUP ? " (reload is not supported yet)" :
+					    "");
 	return ret;
+}
+
+/*
+ * After attach: keep only what the rest of the run needs (user/privs.h).
+ * With --rt-priority, memory stays locked (MCL_FUTURE) without
+ * CAP_IPC_LOCK only under an unlimited RLIMIT_MEMLOCK: set it first.
+ */
+static int drop_privileges(struct agent *a)
+{
+	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+
+	if (a->rt_priority && setrlimit(RLIMIT_MEMLOCK, &rl)) {
+		fprintf(stderr, "cgwarden: RLIMIT_MEMLOCK: %s\n",
+			strerror(errno));
+		return -errno;
+	}
+	return privs_drop();
+}
+
+/*
+ * Where the agent reads and writes: the state file's directory chain must
+ * be trusted (core/trust.h), and every group is opened exactly as a start
+ * opens it (openat2 beneath the root, no symlinks, no other mounts).
+ */
+static int check_paths(struct agent *a)
+{
+	char err[PATH_MAX + 256];
+	int ret;
+
+	if (cgw_trust_insecure())
+		fprintf(stderr,
+			"cgwarden: " CGW_TRUST_ENV "=1: owner and mode checks of the config and state file are OFF\n");
+	ret = cgw_trust_dir_of(a->state_file, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "cgwarden: state file %s\n", err);
+		return ret;
+	}
+	return resolve_groups(a);
 }
 
 static int set_realtime(int prio)
@@ -615,8 +704,7 @@ static void cleanup(struct agent *a)
 int main(int argc, char **argv)
 {
 	struct agent a = { .hier.root_fd = -1, .epfd = -1, .tfd = -1 };
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigset_t block, waitmask;
+	sigset_t waitmask;
 	int ret;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -626,12 +714,17 @@ int main(int argc, char **argv)
 	if (!a.state_file)
 		a.state_file = CGW_STATE_DEFAULT;
 	if (a.restore)
-		return act_restore_from_state(a.state_file, a.json);
+		return restore_from_state(a.state_file, a.cgroup_root, a.json);
 
 	ret = load_config(&a);
 	if (ret) {
 		fprintf(stderr, "cgwarden: %s: invalid configuration, nothing loaded\n",
 			a.config_path);
+		ret = 1;
+		goto cleanup;
+	}
+	ret = check_paths(&a);
+	if (ret) {
 		ret = 1;
 		goto cleanup;
 	}
@@ -642,28 +735,25 @@ int main(int argc, char **argv)
 	}
 
 	/* signals only interrupt the wait: see run() */
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigprocmask(SIG_BLOCK, &block, &waitmask);
-	sigdelset(&waitmask, SIGINT);
-	sigdelset(&waitmask, SIGTERM);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	setup_signals(&waitmask);
 
-	/* originals of a run that did not restore them must not be lost */
-	if (!a.dry_run && access(a.state_file, F_OK) == 0) {
-		fprintf(stderr,
-			"cgwarden: %s exists: a previous run did not restore what it changed; run 'cgwarden --restore' first\n",
-			a.state_file);
+	/*
+	 * Originals of a run that did not restore them must not be lost:
+	 * values still to restore stop the start (the operator runs
+	 * --restore).  Entries of cgroups gone since (a container removed
+	 * after a crash) or no longer ours are dropped and never block it.
+	 */
+	if (!a.dry_run &&
+	    restore_check_leftover(a.state_file, a.cgroup_root, a.json)) {
 		ret = 1;
 		goto cleanup;
 	}
-	ret = resolve_groups(&a);
-	if (!ret && a.rt_priority)
+	if (a.rt_priority)
 		ret = set_realtime(a.rt_priority);
 	if (!ret)
 		ret = start(&a);
+	if (!ret)
+		ret = drop_privileges(&a);
 	if (!ret)
 		ret = run(&a, &waitmask);
 	if (restore_on_exit(&a))

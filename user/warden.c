@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "privs.h"
 #include "warden.h"
 #include "cgwarden.skel.h"
 
@@ -186,7 +187,7 @@ int warden_load(struct warden *w, const struct warden_opts *o, char *err,
 	return 0;
 }
 
-int warden_watch(struct warden *w, uint64_t cgid, uint32_t min_ppm,
+static int watch(struct warden *w, uint64_t cgid, uint32_t min_ppm,
 		 uint32_t max_ppm, uint32_t clear_max, uint32_t *slot)
 {
 	struct cgw_slot st = {
@@ -244,7 +245,20 @@ int warden_watch(struct warden *w, uint64_t cgid, uint32_t min_ppm,
 	return 0;
 }
 
-int warden_unwatch(struct warden *w, uint32_t slot)
+/* Map updates are bpf() calls: CAP_BPF is raised around them only
+ * (user/privs.h) once the agent has dropped to its minimum. */
+int warden_watch(struct warden *w, uint64_t cgid, uint32_t min_ppm,
+		 uint32_t max_ppm, uint32_t clear_max, uint32_t *slot)
+{
+	int ret;
+
+	privs_raise();
+	ret = watch(w, cgid, min_ppm, max_ppm, clear_max, slot);
+	privs_lower();
+	return ret;
+}
+
+static int unwatch(struct warden *w, uint32_t slot)
 {
 	struct cgw_slot st;
 	int ret;
@@ -263,6 +277,16 @@ int warden_unwatch(struct warden *w, uint32_t slot)
 	ret = bpf_map__update_elem(w->skel->maps.slots, &slot, sizeof(slot),
 				   &st, sizeof(st), BPF_EXIST);
 	__atomic_add_fetch(&w->skel->bss->watch_gen, 1, __ATOMIC_SEQ_CST);
+	return ret;
+}
+
+int warden_unwatch(struct warden *w, uint32_t slot)
+{
+	int ret;
+
+	privs_raise();
+	ret = unwatch(w, slot);
+	privs_lower();
 	return ret;
 }
 

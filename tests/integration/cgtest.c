@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -665,6 +666,20 @@ int cgt_run(const char *const *argv, char *out, size_t len)
 	close(p[0]);
 	waitpid(pid, &st, 0);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+void cgt_unlink_state(const char *file)
+{
+	char pat[PATH_MAX];
+	glob_t g;
+
+	unlink(file);
+	snprintf(pat, sizeof(pat), "%s.tmp.*", file);
+	if (!glob(pat, 0, NULL, &g)) {
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			unlink(g.gl_pathv[i]);
+		globfree(&g);
+	}
 }
 
 void cgt_cleanup(void)

@@ -119,6 +119,10 @@ int cgt_slow(void);
 void cgt_sleep_ms(int ms);
 uint64_t cgt_now_ns(void);
 
+/* Removes state file @file and the temporary files a SIGKILLed agent can
+ * leave next to it (@file.tmp.PID). */
+void cgt_unlink_state(const char *file);
+
 /* Kills every spawned process and removes every cgroup made. */
 void cgt_cleanup(void);
 

@@ -170,6 +170,12 @@ static struct cgw_state *make_state(size_t n)
 		snprintf(e->path, sizeof(e->path), "shop/svc%zu", i);
 		snprintf(e->file, sizeof(e->file), "cpu.weight");
 		snprintf(e->value, sizeof(e->value), "%zu", 100 + i);
+		e->cgid = 1000 + i * 7919;
+		if (i % 2)
+			snprintf(e->written, sizeof(e->written), "%zu",
+				 200 + i);
+		if (i % 3 == 1)
+			snprintf(e->next, sizeof(e->next), "%zu", 300 + i);
 		switch (i) {
 		case 1:
 			e->value[0] = '\0';
@@ -219,6 +225,9 @@ static void assert_same_state(const struct cgw_state *a,
 		assert_string_equal(a->e[i].path, b->e[i].path);
 		assert_string_equal(a->e[i].file, b->e[i].file);
 		assert_string_equal(a->e[i].value, b->e[i].value);
+		assert_int_equal(a->e[i].cgid, b->e[i].cgid);
+		assert_string_equal(a->e[i].written, b->e[i].written);
+		assert_string_equal(a->e[i].next, b->e[i].next);
 	}
 }
 
@@ -297,11 +306,11 @@ static void expect_refused(struct fixture *fx, const char *body, int end_n,
 	check_refused(fx, do_read(fx), line, what);
 }
 
-#define HDR "cgwarden-state\t1\n"
+#define HDR "cgwarden-state\t2\n"
 #define ROOT "root\t/sys/fs/cgroup\n"
 #define MODE "mode\tcgroup-v2\n"
-#define E1 "entry\tshop/web\tcpu.weight\t100\n"
-#define E2 "entry\tshop/db\tcpu.max\tmax 100000\n"
+#define E1 "entry\tshop/web\tcpu.weight\t4242\t100\t400\t\n"
+#define E2 "entry\tshop/db\tcpu.max\t4243\tmax 100000\t50000 100000\t\n"
 #define BODY HDR ROOT MODE E1 E2
 
 /* --- round trip ---------------------------------------------------------- */
@@ -328,8 +337,9 @@ static void test_format(void **state)
 	char want[512];
 	size_t len;
 	char *got;
-	const char *body = HDR ROOT MODE "entry\tshop/svc0\tcpu.weight\t100\n"
-					 "entry\tshop/svc1\tcpu.weight\t\n";
+	const char *body = HDR ROOT MODE
+		"entry\tshop/svc0\tcpu.weight\t1000\t100\t\t\n"
+		"entry\tshop/svc1\tcpu.weight\t8919\t\t201\t301\n";
 
 	write_ok(fx, st);
 	got = read_bytes(fx->file, &len);
@@ -725,15 +735,25 @@ static const struct corrupt_case corrupt_cases[] = {
 	{ "bad magic", "cgwarden-stat\t1\n" ROOT MODE E1 E2, 2, 1,
 	  "not a cgwarden state file" },
 	{ "no header", ROOT MODE E1 E2, 2, 1, "not a cgwarden state file" },
-	{ "bad version", "cgwarden-state\t2\n" ROOT MODE E1 E2, 2, 1,
-	  "unsupported version '2'" },
+	{ "bad version", "cgwarden-state\t3\n" ROOT MODE E1 E2, 2, 1,
+	  "unsupported version '3'" },
+	{ "version 1 (no cgroup ids)", "cgwarden-state\t1\n" ROOT MODE E1 E2, 2,
+	  1, "unsupported version '1'" },
+	{ "cgroup id 0", HDR ROOT MODE "entry\tshop\tcpu.max\t0\t1\t\t\n", 1, 4,
+	  "bad cgroup id '0'" },
+	{ "cgroup id not a number",
+	  HDR ROOT MODE "entry\tshop\tcpu.max\t12a\t1\t\t\n", 1, 4,
+	  "bad cgroup id" },
+	{ "cgroup id overflows",
+	  HDR ROOT MODE "entry\tshop\tcpu.max\t99999999999999999999\t1\t\t\n",
+	  1, 4, "out of range" },
 	{ "version 01", "cgwarden-state\t01\n" ROOT MODE E1 E2, 2, 1,
 	  "unsupported version" },
-	{ "header extra field", "cgwarden-state\t1\t\n" ROOT MODE E1 E2, 2, 1,
+	{ "header extra field", "cgwarden-state\t2\t\n" ROOT MODE E1 E2, 2, 1,
 	  "3 fields, want 2" },
 	{ "header no version", "cgwarden-state\n" ROOT MODE E1 E2, 2, 1,
 	  "1 fields, want 2" },
-	{ "CRLF", "cgwarden-state\t1\r\nroot\t/sys/fs/cgroup\r\n", 0, 1,
+	{ "CRLF", "cgwarden-state\t2\r\nroot\t/sys/fs/cgroup\r\n", 0, 1,
 	  "unsupported version" },
 	{ "unknown record", HDR ROOT MODE "entri\tshop/web\tcpu.weight\t1\n", 1,
 	  4, "unknown record type 'entri'" },
@@ -742,10 +762,10 @@ static const struct corrupt_case corrupt_cases[] = {
 	{ "empty line", HDR ROOT MODE E1 "\n" E2, 2, 5,
 	  "unknown record type ''" },
 	{ "entry 3 fields", HDR ROOT MODE "entry\tshop/web\tcpu.weight\n" E2, 2,
-	  4, "3 fields, want 4" },
+	  4, "3 fields, want 7" },
 	{ "entry 5 fields", HDR ROOT MODE E1 "entry\ta\tb\tc\td\n", 2, 5,
-	  "5 fields, want 4" },
-	{ "entry 1 field", HDR ROOT MODE "entry\n", 1, 4, "1 fields, want 4" },
+	  "5 fields, want 7" },
+	{ "entry 1 field", HDR ROOT MODE "entry\n", 1, 4, "1 fields, want 7" },
 	{ "root 3 fields", HDR "root\t/sys\t/fs\n" MODE E1, 1, 2,
 	  "3 fields, want 2" },
 	{ "mode 1 field", HDR ROOT "mode\n" E1, 1, 3, "1 fields, want 2" },
@@ -767,7 +787,7 @@ static const struct corrupt_case corrupt_cases[] = {
 	{ "end before mode", HDR ROOT, 0, 3, "unexpected 'end'" },
 	{ "empty root", HDR "root\t\n" MODE E1, 1, 2, "empty root" },
 	{ "empty mode", HDR ROOT "mode\t\n" E1, 1, 3, "empty mode" },
-	{ "empty file name", HDR ROOT MODE "entry\tshop\t\t100\n", 1, 4,
+	{ "empty file name", HDR ROOT MODE "entry\tshop\t\t1\t100\t\t\n", 1, 4,
 	  "empty file name" },
 	{ "missing end", BODY, -1, 0, "no 'end' record" },
 	{ "header only", HDR, -1, 0, "no 'end' record" },
@@ -875,31 +895,31 @@ static void test_read_field_too_long(void **state)
 	/* file name: 63 bytes are fine, 64 are not */
 	p = body + sprintf(body, HDR ROOT MODE "entry\tshop\t");
 	fill(p, sizeof(e.file) - 1, 'f');
-	strcat(p, "\t1\n");
+	strcat(p, "\t1\t1\t\t\n");
 	put_file(fx, body, strlen(body), 1);
 	assert_int_equal(do_read(fx), 0);
 	fill(p, sizeof(e.file), 'f');
-	strcat(p, "\t1\n");
+	strcat(p, "\t1\t1\t\t\n");
 	expect_refused(fx, body, 1, 4, "file name too long");
 
 	/* value */
-	p = body + sprintf(body, HDR ROOT MODE E1 "entry\tshop\tcpu.max\t");
+	p = body + sprintf(body, HDR ROOT MODE E1 "entry\tshop\tcpu.max\t1\t");
 	fill(p, sizeof(e.value) - 1, 'v');
-	strcat(p, "\n");
+	strcat(p, "\t\t\n");
 	put_file(fx, body, strlen(body), 2);
 	assert_int_equal(do_read(fx), 0);
 	fill(p, sizeof(e.value), 'v');
-	strcat(p, "\n");
+	strcat(p, "\t\t\n");
 	expect_refused(fx, body, 2, 5, "value too long");
 
 	/* path */
 	p = body + sprintf(body, HDR ROOT MODE "entry\t");
 	fill(p, sizeof(e.path) - 1, 'p');
-	strcat(p, "\tcpu.max\t1\n");
+	strcat(p, "\tcpu.max\t1\t1\t\t\n");
 	put_file(fx, body, strlen(body), 1);
 	assert_int_equal(do_read(fx), 0);
 	fill(p, sizeof(e.path), 'p');
-	strcat(p, "\tcpu.max\t1\n");
+	strcat(p, "\tcpu.max\t1\t1\t\t\n");
 	expect_refused(fx, body, 1, 4, "path too long");
 
 	/* root */
@@ -980,6 +1000,15 @@ static bool in_value(const char *buf, size_t end_off, size_t i)
 		return false;
 	for (j = ls; buf[j] != '\t'; j++)
 		;
+	if (i > j && !strncmp(buf + ls, "entry\t", 6)) {
+		size_t tabs = 0, k;
+
+		/* an entry's cgroup id must be digits: not a free value */
+		for (k = ls; k < i; k++)
+			tabs += buf[k] == '\t';
+		if (tabs == 3)
+			return false;
+	}
 	return i > j;
 }
 

@@ -20,7 +20,8 @@ int cgw_file_open(struct cgw_file *f, const struct cgw_hier *h, const char *rel,
 	int fd;
 
 	cgw_file_init(f);
-	if (snprintf(f->rel, sizeof(f->rel), "%s", rel) >= (int)sizeof(f->rel) ||
+	if (snprintf(f->rel, sizeof(f->rel), "%s", rel) >=
+		    (int)sizeof(f->rel) ||
 	    snprintf(f->name, sizeof(f->name), "%s", name) >=
 		    (int)sizeof(f->name) ||
 	    snprintf(path, sizeof(path), "%s/%s", rel[0] ? rel : ".", name) >=
@@ -53,8 +54,8 @@ static void copy(char *dst, size_t len, const char *src)
 		snprintf(dst, len, "%s", src);
 }
 
-int cgw_file_set(struct cgw_file *f, const char *want, bool dry_run,
-		 char *old, size_t oldlen, enum cgw_set *res)
+int cgw_file_set(struct cgw_file *f, const char *want, bool dry_run, char *old,
+		 size_t oldlen, enum cgw_set *res)
 {
 	char cur[CGW_STATE_VALUE_MAX], back[CGW_STATE_VALUE_MAX];
 	int ret;
@@ -98,6 +99,15 @@ int cgw_file_set(struct cgw_file *f, const char *want, bool dry_run,
 	return 0;
 }
 
+void cgw_file_adopt(struct cgw_file *f, const char *original,
+		    const char *written)
+{
+	copy(f->original, sizeof(f->original), original);
+	copy(f->written, sizeof(f->written), written);
+	f->changed = true;
+	f->released = false;
+}
+
 int cgw_file_restore(struct cgw_file *f, bool dry_run, char *cur, size_t len,
 		     enum cgw_set *res)
 {
@@ -110,7 +120,7 @@ int cgw_file_restore(struct cgw_file *f, bool dry_run, char *cur, size_t len,
 	copy(cur, len, now);
 	if (!f->changed || f->released || strcmp(now, f->written)) {
 		*res = f->changed && !f->released ? CGW_SET_FOREIGN :
-						     CGW_SET_SAME;
+						    CGW_SET_SAME;
 		if (*res == CGW_SET_FOREIGN)
 			f->released = true;
 		f->changed = false;

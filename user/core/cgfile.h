@@ -44,8 +44,16 @@ int cgw_file_read(struct cgw_file *f, char *buf, size_t len);
  * with *@res set, or -errno (the write or the read-back failed; nothing is
  * recorded then).  A file released once stays released: CGW_SET_FOREIGN.
  */
-int cgw_file_set(struct cgw_file *f, const char *want, bool dry_run,
-		 char *old, size_t oldlen, enum cgw_set *res);
+int cgw_file_set(struct cgw_file *f, const char *want, bool dry_run, char *old,
+		 size_t oldlen, enum cgw_set *res);
+
+/*
+ * Takes over a file a crashed agent changed: @original is what to put
+ * back, @written what that agent wrote (the value the file must still
+ * hold for cgw_file_restore() to write).  The file counts as changed.
+ */
+void cgw_file_adopt(struct cgw_file *f, const char *original,
+		    const char *written);
 
 /*
  * Puts the original back if we changed the file and it still holds what

@@ -32,6 +32,7 @@
 
 #include "cgwarden.h"
 #include "config.h"
+#include "trust.h"
 #include "units.h"
 
 #define MSEC UINT64_C(1000000)
@@ -96,6 +97,7 @@ struct loader {
 	struct cgw_config *cfg;
 	struct cgw_diag *diag;
 	FILE *f;
+	char *text; /* the whole file, checked by slurp() */
 	int read_err;
 
 	/* reader() state */
@@ -185,8 +187,8 @@ static void fmt_share(uint32_t ppm, char *buf, size_t len)
 	}
 	for (; frac % 10 == 0; frac /= 10)
 		digits--;
-	snprintf(buf, len, "%" PRIu32 ".%0*" PRIu32 "%%", ppm / PERCENT,
-		 digits, frac);
+	snprintf(buf, len, "%" PRIu32 ".%0*" PRIu32 "%%", ppm / PERCENT, digits,
+		 frac);
 }
 
 static void fmt_value(const struct key_spec *ks, uint64_t v, char *buf,
@@ -842,17 +844,78 @@ static void loader_init(struct loader *l, const char *file, const char *root,
 		l->agent.val[i] = agent_keys[i].def;
 }
 
+/* A configuration is a few kilobytes; this bounds what is read. */
+#define CONFIG_MAX_BYTES (1 << 20)
+
+/*
+ * Reads the whole file through cgw_trust_open() (a symlink, FIFO, or a
+ * file others could write is refused) into l->text and refuses NUL and
+ * other control bytes, naming the line: fgets() and strlen() would stop
+ * at a NUL and silently drop or re-attribute what follows it.  Tabs, CR
+ * and LF are fine.
+ */
+static int slurp(struct loader *l)
+{
+	char err[PATH_MAX + 128];
+	size_t len = 0, line = 1;
+	ssize_t n;
+	int fd, rc = 0;
+
+	fd = cgw_trust_open(l->file, err, sizeof(err));
+	if (fd < 0) {
+		cgw_diag_add(l->diag, "%s", err);
+		return fd;
+	}
+	l->text = malloc(CONFIG_MAX_BYTES + 1);
+	if (!l->text) {
+		close(fd);
+		cgw_diag_add(l->diag, "%s: %s", l->file, strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	while ((n = read(fd, l->text + len, CONFIG_MAX_BYTES + 1 - len)) > 0)
+		len += (size_t)n;
+	if (n < 0) {
+		rc = -errno;
+		cgw_diag_add(l->diag, "%s: cannot read: %s", l->file,
+			     strerror(errno));
+	} else if (len > CONFIG_MAX_BYTES) {
+		rc = -EFBIG;
+		cgw_diag_add(l->diag, "%s: larger than %d bytes", l->file,
+			     CONFIG_MAX_BYTES);
+	}
+	close(fd);
+	for (size_t i = 0; !rc && i < len; i++) {
+		unsigned char c = (unsigned char)l->text[i];
+
+		if (c == '\n')
+			line++;
+		else if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7f)
+			rc = -EINVAL;
+		if (rc)
+			cgw_diag_add(
+				l->diag,
+				"%s:%zu: %s byte 0x%02x: the file must be text",
+				l->file, line, c ? "control" : "NUL", c);
+	}
+	l->text[len] = '\0';
+	if (!rc) {
+		l->f = fmemopen(l->text, len ? len : 1, "r");
+		if (!l->f) {
+			rc = -errno;
+			cgw_diag_add(l->diag, "%s: %s", l->file,
+				     strerror(errno));
+		}
+	}
+	return rc;
+}
+
 static int parse(struct loader *l)
 {
 	int rc;
 
-	l->f = fopen(l->file, "re");
-	if (!l->f) {
-		rc = -errno;
-		cgw_diag_add(l->diag, "%s: cannot open: %s", l->file,
-			     strerror(-rc));
+	rc = slurp(l);
+	if (rc)
 		return rc;
-	}
 	rc = ini_parse_stream(reader, l, handler, l);
 	if (l->read_err) {
 		cgw_diag_add(l->diag, "%s: cannot read: %s", l->file,
@@ -887,6 +950,7 @@ int cgw_config_load(const char *file, const char *cgroup_root,
 	err = parse(l);
 	if (l->f)
 		fclose(l->f);
+	free(l->text);
 	if (l->root_fd >= 0)
 		close(l->root_fd);
 	free(l);

@@ -8,20 +8,23 @@
  *	cgwarden-state	1
  *	root	<root path>
  *	mode	<mode>
- *	entry	<path>	<file>	<value>		(zero or more)
+ *	entry	<path>	<file>	<cgid>	<value>	<written>	<next>	(zero or more)
  *	end	<n entries>	<crc32>
  *
  * <crc32> is zlib's crc32() of every byte before the "end" line, as eight
  * lowercase hex digits.  Every line, the last included, ends with '\n', so
  * a file cut at any byte offset lacks either its end record or a newline.
  * Fields must not contain TAB, newline or NUL; an entry's path (the root
- * cgroup is "") and value may be empty, nothing else may.
+ * cgroup is "") and its three values may be empty, nothing else may.
+ * <cgid> is a decimal cgroup id, never 0.  Version 2 added <cgid>,
+ * <written> and <next> (issue 14): a version 1 file is refused.
  *
  * Reading is strict: whatever does not match the format exactly is refused
  * as a whole, since restoring half of a damaged file could leave cgroups in
  * a state nobody asked for.
  */
 #include <ctype.h>
+#include <inttypes.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -34,16 +37,19 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "cpuctl.h"
 #include "state.h"
+#include "trust.h"
 
 #define MAGIC "cgwarden-state"
-#define VERSION "1"
-#define MAX_FIELDS 4 /* "entry" path file value */
-/* Longest valid line: "entry" TAB path TAB file TAB value '\n'. */
+#define VERSION "2"
+#define MAX_FIELDS 7 /* "entry" path file cgid value written next */
+/* Longest valid line: "entry" TAB path TAB file TAB cgid TAB three
+ * values '\n' (each sizeof() counts one byte for a separator). */
 #define LINE_MAX_LEN                                                     \
 	(sizeof("entry") + sizeof(((struct cgw_state_entry *)0)->path) + \
-	 sizeof(((struct cgw_state_entry *)0)->file) +                   \
-	 sizeof(((struct cgw_state_entry *)0)->value))
+	 sizeof(((struct cgw_state_entry *)0)->file) + 21 +              \
+	 3 * sizeof(((struct cgw_state_entry *)0)->value))
 /* "end" TAB up to 20 digits TAB 8 hex digits '\n' */
 #define END_MAX_LEN (sizeof("end\t\t\n") + 20 + 8)
 
@@ -207,12 +213,25 @@ static int add_entry(struct reader *r, struct cgw_state *st, size_t *cap,
 		*cap = ncap;
 	}
 	e = &st->e[st->n];
+	if (!is_count(fields[3]) || !strcmp(fields[3], "0"))
+		return bad(r, true, "bad cgroup id '%.24s'", fields[3]);
+	errno = 0;
+	e->cgid = strtoull(fields[3], NULL, 10);
+	if (errno == ERANGE)
+		return bad(r, true, "cgroup id '%.24s' out of range",
+			   fields[3]);
 	ret = take(r, e->path, sizeof(e->path), fields[1], "path", true);
 	if (!ret)
 		ret = take(r, e->file, sizeof(e->file), fields[2], "file name",
 			   false);
 	if (!ret)
-		ret = take(r, e->value, sizeof(e->value), fields[3], "value",
+		ret = take(r, e->value, sizeof(e->value), fields[4], "value",
+			   true);
+	if (!ret)
+		ret = take(r, e->written, sizeof(e->written), fields[5],
+			   "written value", true);
+	if (!ret)
+		ret = take(r, e->next, sizeof(e->next), fields[6], "next value",
 			   true);
 	if (!ret)
 		st->n++;
@@ -230,7 +249,7 @@ static const struct {
 	[T_HEADER] = { MAGIC, R_HEADER, 2 },
 	[T_ROOT] = { "root", R_ROOT, 2 },
 	[T_MODE] = { "mode", R_MODE, 2 },
-	[T_ENTRY] = { "entry", R_ENTRIES, 4 },
+	[T_ENTRY] = { "entry", R_ENTRIES, 7 },
 	[T_END] = { "end", R_ENTRIES, 3 },
 };
 
@@ -374,13 +393,17 @@ int cgw_state_read(const char *file, struct cgw_state *st, char *err,
 		.err = err,
 		.errlen = errlen,
 	};
-	int ret;
+	int fd, ret;
 
 	memset(st, 0, sizeof(*st));
-	r.f = fopen(file, "re");
+	fd = cgw_trust_open(file, err, errlen);
+	if (fd < 0)
+		return fd;
+	r.f = fdopen(fd, "r");
 	if (!r.f) {
 		ret = -errno;
-		seterr(err, errlen, "%s: %s", file, strerror(errno));
+		close(fd);
+		seterr(err, errlen, "%s: %s", file, strerror(-ret));
 		return ret;
 	}
 	errno = 0;
@@ -445,6 +468,19 @@ static int check_state(const char *file, const struct cgw_state *st, char *err,
 			what = "value";
 			why = field_problem(e->value, sizeof(e->value), true);
 		}
+		if (!why) {
+			what = "written value";
+			why = field_problem(e->written, sizeof(e->written),
+					    true);
+		}
+		if (!why) {
+			what = "next value";
+			why = field_problem(e->next, sizeof(e->next), true);
+		}
+		if (!why && !e->cgid) {
+			what = "cgroup id";
+			why = "is 0";
+		}
 		if (why) {
 			seterr(err, errlen, "%s: entry %zu of %zu: %s %s", file,
 			       i + 1, st->n, what, why);
@@ -473,8 +509,9 @@ static char *format_state(const struct cgw_state *st, size_t *lenp)
 	p += sprintf(p, "root\t%s\n", st->root);
 	p += sprintf(p, "mode\t%s\n", st->mode);
 	for (i = 0; i < st->n; i++)
-		p += sprintf(p, "entry\t%s\t%s\t%s\n", st->e[i].path,
-			     st->e[i].file, st->e[i].value);
+		p += sprintf(p, "entry\t%s\t%s\t%" PRIu64 "\t%s\t%s\t%s\n",
+			     st->e[i].path, st->e[i].file, st->e[i].cgid,
+			     st->e[i].value, st->e[i].written, st->e[i].next);
 	crc = crc32_z(crc32(0L, Z_NULL, 0), (const Bytef *)buf,
 		      (z_size_t)(p - buf));
 	p += sprintf(p, "end\t%zu\t%08lx\n", st->n, (unsigned long)crc);
@@ -644,10 +681,31 @@ static int write_file(const char *file, const char *buf, size_t len, char *err,
 	return ret;
 }
 
+int cgw_state_remove(const char *file, char *err, size_t errlen)
+{
+	char dir[PATH_MAX];
+	int ret;
+
+	if (unlink(file) && errno != ENOENT) {
+		ret = -errno;
+		seterr(err, errlen, "%s: %s", file, strerror(errno));
+		return ret;
+	}
+	/* make the removal durable too; no directory is fine */
+	if (parent_dir(file, dir, sizeof(dir)))
+		return 0; /* unlink() would have said ENAMETOOLONG */
+	ret = fsync_dir(dir);
+	if (ret && ret != -ENOENT) {
+		seterr(err, errlen, "%s: fsync of directory %s: %s", file, dir,
+		       strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
 int cgw_state_write(const char *file, const struct cgw_state *st, char *err,
 		    size_t errlen)
 {
-	char dir[PATH_MAX];
 	size_t len;
 	char *buf;
 	int ret;
@@ -656,23 +714,8 @@ int cgw_state_write(const char *file, const struct cgw_state *st, char *err,
 		seterr(err, errlen, "state file: empty name");
 		return -EINVAL;
 	}
-	if (!st->n) {
-		if (unlink(file) && errno != ENOENT) {
-			ret = -errno;
-			seterr(err, errlen, "%s: %s", file, strerror(errno));
-			return ret;
-		}
-		/* make the removal durable too; no directory is fine */
-		if (parent_dir(file, dir, sizeof(dir)))
-			return 0; /* unlink() would have said ENAMETOOLONG */
-		ret = fsync_dir(dir);
-		if (ret && ret != -ENOENT) {
-			seterr(err, errlen, "%s: fsync of directory %s: %s",
-			       file, dir, strerror(-ret));
-			return ret;
-		}
-		return 0;
-	}
+	if (!st->n)
+		return cgw_state_remove(file, err, errlen);
 	ret = check_state(file, st, err, errlen);
 	if (ret)
 		return ret;
@@ -684,4 +727,88 @@ int cgw_state_write(const char *file, const struct cgw_state *st, char *err,
 	ret = write_file(file, buf, len, err, errlen);
 	free(buf);
 	return ret;
+}
+
+/* --- what a state file may ask for ----------------------------------- */
+
+/* Why @path is not a plain relative cgroup path, or NULL. */
+static const char *path_problem(const char *path)
+{
+	const char *p = path;
+
+	if (path[0] == '/')
+		return "absolute path";
+	while (*p) {
+		size_t n = strcspn(p, "/");
+
+		if (!n)
+			return "empty path component";
+		if ((n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.'))
+			return "'.' or '..' in the path";
+		p += n;
+		if (*p == '/' && !*++p)
+			return "trailing '/'";
+	}
+	return NULL;
+}
+
+static int check_entry(const struct cgw_state_entry *e, enum cgw_mode mode,
+		       char *why, size_t len)
+{
+	const char *vals[] = { e->value, e->written, e->next };
+	const struct cgw_cpuctl *c;
+	struct cgw_cpuctl_val v;
+	const char *p;
+
+	p = path_problem(e->path);
+	if (p) {
+		snprintf(why, len, "%s", p);
+		return -EPERM;
+	}
+	c = cgw_cpuctl_find(mode, e->file);
+	if (!c) {
+		snprintf(why, len,
+			 "'%.64s' is not a file cgwarden manages on %s",
+			 e->file, cgw_mode_name(mode));
+		return -EPERM;
+	}
+	for (int i = 0; i < 3; i++) {
+		/* the original must be a value; written/next may be unset */
+		if (i && !vals[i][0])
+			continue;
+		if (cgw_cpuctl_parse(c, vals[i], &v, why, len))
+			return -EPERM;
+	}
+	return 0;
+}
+
+int cgw_state_check(const char *file, const struct cgw_state *st,
+		    enum cgw_mode mode, const char *root, char *err,
+		    size_t errlen)
+{
+	char why[160];
+	int ret;
+
+	if (cgw_mode_from_name(st->mode) != mode) {
+		seterr(err, errlen,
+		       "%s: mode '%.16s' is not the %s hierarchy the agent uses",
+		       file, st->mode, cgw_mode_name(mode));
+		return -EPERM;
+	}
+	if (strcmp(st->root, root)) {
+		seterr(err, errlen,
+		       "%s: root %.256s is not the cpu hierarchy %.256s", file,
+		       st->root, root);
+		return -EPERM;
+	}
+	for (size_t i = 0; i < st->n; i++) {
+		ret = check_entry(&st->e[i], mode, why, sizeof(why));
+		if (ret) {
+			seterr(err, errlen, "%s: entry %zu (%.256s/%.64s): %s",
+			       file, i + 1, st->e[i].path, st->e[i].file, why);
+			return ret;
+		}
+	}
+	return 0;
 }

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cpuctl.h"
+#include "policy.h"
+
+/* Every file the agent may write.  Add new managed files here only. */
+static const struct cgw_cpuctl files[] = {
+	{ "cpu.shares", CGW_MODE_V1, CGW_CPUCTL_WEIGHT, CGW_SHARES_MIN,
+	  CGW_SHARES_MAX },
+	{ "cpu.cfs_quota_us", CGW_MODE_V1, CGW_CPUCTL_QUOTA_V1, 0, 0 },
+	{ "cpu.weight", CGW_MODE_V2, CGW_CPUCTL_WEIGHT, CGW_WEIGHT_MIN,
+	  CGW_WEIGHT_MAX },
+	{ "cpu.max", CGW_MODE_V2, CGW_CPUCTL_QUOTA_V2, 0, 0 },
+};
+
+const struct cgw_cpuctl *cgw_cpuctl_find(enum cgw_mode mode, const char *name)
+{
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (files[i].mode == mode && !strcmp(files[i].name, name))
+			return &files[i];
+	return NULL;
+}
+
+static const char *name_of(enum cgw_mode mode, bool quota)
+{
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (files[i].mode == mode &&
+		    (files[i].kind != CGW_CPUCTL_WEIGHT) == quota)
+			return files[i].name;
+	return NULL;
+}
+
+const char *cgw_cpuctl_weight_name(enum cgw_mode mode)
+{
+	return name_of(mode, false);
+}
+
+const char *cgw_cpuctl_quota_name(enum cgw_mode mode)
+{
+	return name_of(mode, true);
+}
+
+enum cgw_mode cgw_mode_from_name(const char *name)
+{
+	if (!strcmp(name, cgw_mode_name(CGW_MODE_V1)))
+		return CGW_MODE_V1;
+	if (!strcmp(name, cgw_mode_name(CGW_MODE_V2)))
+		return CGW_MODE_V2;
+	return CGW_MODE_NONE;
+}
+
+/* A plain decimal number: digits only, no sign, no leading zero. */
+static int parse_dec(const char *s, size_t len, uint64_t *v)
+{
+	uint64_t n = 0;
+
+	if (!len || len > 19 || (s[0] == '0' && len > 1))
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+		n = n * 10 + (uint64_t)(s[i] - '0');
+	}
+	*v = n;
+	return 0;
+}
+
+static int why(char *buf, size_t len, int ret, const char *fmt,
+	       const char *name)
+{
+	if (buf && len)
+		snprintf(buf, len, fmt, name);
+	return ret;
+}
+
+static int parse_quota(const struct cgw_cpuctl *c, const char *s, size_t len,
+		       uint64_t *q, char *w, size_t wl)
+{
+	if (c->kind == CGW_CPUCTL_QUOTA_V1 && len == 2 && !memcmp(s, "-1", 2)) {
+		*q = CGW_CPUCTL_UNLIMITED;
+		return 0;
+	}
+	if (c->kind == CGW_CPUCTL_QUOTA_V2 && len == 3 &&
+	    !memcmp(s, "max", 3)) {
+		*q = CGW_CPUCTL_UNLIMITED;
+		return 0;
+	}
+	if (parse_dec(s, len, q))
+		return why(w, wl, -EINVAL, "not a %s quota", c->name);
+	if (*q < CGW_QUOTA_MIN_US || *q > CGW_QUOTA_MAX_US)
+		return why(w, wl, -ERANGE, "%s quota outside 1000..2^44-1 us",
+			   c->name);
+	return 0;
+}
+
+int cgw_cpuctl_parse(const struct cgw_cpuctl *c, const char *s,
+		     struct cgw_cpuctl_val *val, char *w, size_t wl)
+{
+	const char *sp;
+	int ret;
+
+	memset(val, 0, sizeof(*val));
+	switch (c->kind) {
+	case CGW_CPUCTL_WEIGHT:
+		if (parse_dec(s, strlen(s), &val->v))
+			return why(w, wl, -EINVAL, "not a %s value", c->name);
+		if (val->v < c->min || val->v > c->max)
+			return why(w, wl, -ERANGE, "%s value out of range",
+				   c->name);
+		return 0;
+	case CGW_CPUCTL_QUOTA_V1:
+		return parse_quota(c, s, strlen(s), &val->v, w, wl);
+	case CGW_CPUCTL_QUOTA_V2:
+		sp = strchr(s, ' ');
+		ret = parse_quota(c, s, sp ? (size_t)(sp - s) : strlen(s),
+				  &val->v, w, wl);
+		if (ret || !sp)
+			return ret;
+		if (parse_dec(sp + 1, strlen(sp + 1), &val->period_us))
+			return why(w, wl, -EINVAL, "not a %s period", c->name);
+		if (val->period_us < CGW_PERIOD_MIN_US ||
+		    val->period_us > CGW_PERIOD_MAX_US)
+			return why(w, wl, -ERANGE,
+				   "%s period outside 1000..1000000 us",
+				   c->name);
+		return 0;
+	}
+	return why(w, wl, -EINVAL, "%s: unknown kind", c->name);
+}
+
+bool cgw_cpuctl_same(const struct cgw_cpuctl *c, const char *a, const char *b)
+{
+	struct cgw_cpuctl_val va, vb;
+
+	if (cgw_cpuctl_parse(c, a, &va, NULL, 0) ||
+	    cgw_cpuctl_parse(c, b, &vb, NULL, 0))
+		return false;
+	return va.v == vb.v &&
+	       (va.period_us == vb.period_us || !va.period_us || !vb.period_us);
+}
