@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -195,7 +196,7 @@ static void test_nested_root_sees_shares(void **state)
 	struct cgt_load sat = { .nthreads = 2, .cpu = -1 };
 	static const char *const br[] = { "\"type\":\"breach\"",
 					   "\"kind\":\"max_share\"", NULL };
-	char root[4096], body[256];
+	char root[PATH_MAX * 2 + 2], body[256];
 	const char *more[3] = { "--cgroup-root", root, NULL };
 	const char *line;
 
