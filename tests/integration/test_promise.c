@@ -180,7 +180,8 @@ static void test_scope_must_contain_path(void **state)
 	assert_int_not_equal(start(body, NULL), 0);
 	assert_true(cgt_agent_stderr(&agent, err, sizeof(err)) >= 0);
 	print_message("%s", err);
-	assert_non_null(strstr(err, ":4: scope: "));
+	/* [agent] takes lines 1-5, [web] 6, path 7: scope is line 8 */
+	assert_non_null(strstr(err, ":8: scope: "));
 	assert_non_null(strstr(err, "does not contain path"));
 	cgt_agent_stop(&agent, SIGTERM);
 }
