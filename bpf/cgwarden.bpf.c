@@ -149,6 +149,7 @@ const volatile __u32 nr_cpu_ids = 1;
 const volatile bool trace_windows; /* diagnostics: a record per window */
 const volatile __u32 span_windows = 10; /* windows in the sliding estimate */
 const volatile __u32 active_ppm = 5000; /* a competitor is busy above this */
+const volatile __u32 guard_ppm = 50000; /* min breaches need slow < min + this */
 
 /* Written by the agent at run time through the mmap'ed .bss (all zero
  * until it sets them before attaching). */
@@ -777,8 +778,14 @@ static int eval_slot_cb(__u32 i, void *arg)
 	if (st->min_ppm) {
 		bool demand = e.wait > 0 && e.demand >= st->min_ppm;
 		__u32 sp = st->surplus_ppm;
+		/* a dip of the span's mean while the slow average sits
+		 * guard_ppm above the minimum is noise (at 60 % a 100 ms
+		 * mean still dips under 50 % every few tens of seconds);
+		 * a real fall drags the slow average down within ~100 ms */
+		bool low = e.share < st->min_ppm &&
+			   st->slow_share_ppm < st->min_ppm + guard_ppm;
 
-		judge(st, slot, CGW_KIND_MIN, demand && e.share < st->min_ppm,
+		judge(st, slot, CGW_KIND_MIN, demand && low,
 		      !demand || e.share >= st->min_ppm + hyst_ppm, now, &e);
 		/* surplus: the agent may give back what it raised (it
 		 * turns the report off by setting surplus_ppm to 0) */

@@ -531,29 +531,32 @@ static uint32_t span_windows(const struct act_ctx *a)
  * does not compete (no invented shares).
  */
 static void member_of(struct act_ctx *a, const struct act_node *o,
-		      struct cgw_member *m)
+		      struct cgw_member *m, uint64_t now)
 {
 	struct cgw_slot st;
 
 	estimate_of(a, o, &st);
 	m->weight = o->weight_now;
 	m->share_ppm = st.slow_share_ppm;
-	m->demand_ppm = st.nwin && st.nwin < span_windows(a) ? CGW_PPM :
-								st.demand_ppm;
+	m->demand_ppm = (st.nwin && st.nwin < span_windows(a)) ||
+					now < o->newcomer_until ?
+				CGW_PPM :
+				st.demand_ppm;
 	m->active = st.nwin && (st.busy || st.demand_ppm >= a->active_ppm);
 }
 
 static size_t members(struct act_ctx *a, const struct act_node *n,
 		      struct cgw_member *m, size_t max)
 {
+	uint64_t now = cgw_now_ns();
 	size_t k = 1;
 
-	member_of(a, n, &m[0]);
+	member_of(a, n, &m[0], now);
 	for (size_t i = 0; i < a->nnodes && k < max; i++) {
 		struct act_node *o = &a->nodes[i];
 
 		if (o != n && !o->gone && same_parent(o->rel, n->rel))
-			member_of(a, o, &m[k++]);
+			member_of(a, o, &m[k++], now);
 	}
 	return k;
 }
@@ -864,6 +867,9 @@ const char *act_on_event(struct act_ctx *a, const struct cgw_event *e)
 		return NULL;
 	switch (e->type) {
 	case CGW_EV_ACTIVE:
+		/* until its estimate spans its activity, a newcomer is taken
+		 * to want everything: a tenth of a span says nothing */
+		n->newcomer_until = now + a->cfg->span_ns;
 		on_active(a, n, e, now);
 		return n->rel;
 	case CGW_EV_IDLE:

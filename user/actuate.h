@@ -29,6 +29,8 @@ struct act_node {
 	struct cgw_relax rw, rq; /* relax state of weight and quota */
 	struct cgw_ctl ctl; /* the controller of a min_share group */
 	bool surplus; /* the kernel reported SURPLUS, not yet its end */
+	uint64_t newcomer_until; /* ACTIVE lately: its estimate does not
+				  * say yet what it will take */
 	int capped_for; /* group whose escalation capped it, -1 */
 	bool gone;
 };

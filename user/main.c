@@ -473,6 +473,7 @@ static int start(struct agent *a)
 		.clock = a->clock,
 		.span_windows = (uint32_t)((a->cfg->span_ns + a->cfg->window_ns / 2) /
 					   a->cfg->window_ns),
+		.guard_ppm = a->cfg->margin_ppm,
 	};
 	char err[512];
 	int ret;

@@ -130,6 +130,7 @@ int warden_load(struct warden *w, const struct warden_opts *o, char *err,
 	skel->rodata->trace_windows = o->trace_windows;
 	skel->rodata->span_windows = o->span_windows ?: 10;
 	skel->rodata->active_ppm = o->active_ppm ?: 5000;
+	skel->rodata->guard_ppm = o->guard_ppm;
 	w->window_ns = o->window_ns;
 	w->perf_fd = -1;
 	w->perf_clock = o->clock == WARDEN_CLOCK_PERF ||

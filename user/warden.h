@@ -26,6 +26,8 @@ struct warden_opts {
 	bool trace_windows; /* a record for every window of every slot */
 	uint32_t span_windows; /* windows in the sliding estimate, 1..15 */
 	uint32_t active_ppm; /* a competitor is busy above this share */
+	uint32_t guard_ppm; /* a min breach needs the slow average below
+			     * min + guard (the agent's margin) */
 	enum warden_clock clock;
 };
 
