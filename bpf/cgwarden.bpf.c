@@ -137,6 +137,12 @@
 char LICENSE[] SEC("license") = "GPL";
 
 #define CLOCK_MONOTONIC 1
+/*
+ * Every loop here is unrolled (#pragma unroll): the 6.1 verifier rejects a
+ * back-edge that is the fall-through of a call ("back-edge from insn X to
+ * X+1", seen on Debian's 6.1 with a lookup inside a loop), and the bounds
+ * are tiny (CGW_MAX_NEST, a few retries).  Longer walks use bpf_loop.
+ */
 #define barrier() asm volatile("" ::: "memory")
 #define READ_ONCE_U32(x) (*(volatile __u32 *)&(x))
 
@@ -149,7 +155,7 @@ const volatile __u32 nr_cpu_ids = 1;
 const volatile bool trace_windows; /* diagnostics: a record per window */
 const volatile __u32 span_windows = 10; /* windows in the sliding estimate */
 const volatile __u32 active_ppm = 5000; /* a competitor is busy above this */
-const volatile __u32 guard_ppm = 50000; /* min breaches need slow < min + this */
+const volatile __u32 guard_ppm = 50000; /* min breaches need mid < min + this */
 
 /* Written by the agent at run time through the mmap'ed .bss (all zero
  * until it sets them before attaching). */
@@ -313,6 +319,7 @@ static __noinline __u32 resolve(struct task_group *tg, __u32 *out)
 	struct walk w = { .tg = tg };
 
 	bpf_loop(CGW_MAX_DEPTH, walk_step, &w, 0);
+	#pragma unroll
 	for (int i = 0; i < CGW_MAX_NEST; i++)
 		out[i] = w.out[i];
 	return w.n;
@@ -335,6 +342,7 @@ static __always_inline __u32 task_slots(__u32 cpu, struct task_struct *p,
 		e->tg = tg;
 		e->gen = gen;
 	}
+	#pragma unroll
 	for (int i = 0; i < CGW_MAX_NEST; i++)
 		out[i] = e->slot[i];
 	return e->nslots;
@@ -352,18 +360,16 @@ static __always_inline struct cgw_acct *acct_of(__u32 cpu, __u32 slot)
 static __always_inline void add(__u32 cpu, const __u32 *slot, __u32 n,
 				__u64 run, __u64 wait, __s64 dq, __u64 ts)
 {
+	#pragma unroll
 	for (__u32 i = 0; i < CGW_MAX_NEST; i++) {
-		struct cgw_acct *a;
+		struct cgw_acct *a = i < n ? acct_of(cpu, slot[i]) : NULL;
 
-		if (i >= n)
-			break;
-		a = acct_of(cpu, slot[i]);
-		if (!a)
-			continue;
-		a->run_ns += run;
-		a->wait_ns += wait;
-		a->nr_queued += dq;
-		a->queued_ts_sum += dq * ts;
+		if (a) {
+			a->run_ns += run;
+			a->wait_ns += wait;
+			a->nr_queued += dq;
+			a->queued_ts_sum += dq * ts;
+		}
 	}
 }
 
@@ -402,6 +408,7 @@ static __always_inline void switch_out(__u32 cpu, struct cgw_cpu *c,
 	add(cpu, s, n, ran, 0, 0, 0);
 	if (runnable) {
 		t->nq = n;
+		#pragma unroll
 		for (int i = 0; i < CGW_MAX_NEST; i++)
 			t->qslot[i] = s[i];
 		t->queued_ts = now;
@@ -582,7 +589,10 @@ static int sum_cpu_cb(__u32 cpu, void *arg)
 
 	if (!c || !a)
 		return 0;
-	for (int tries = 0; tries < 4 && torn; tries++) {
+	#pragma unroll
+	for (int tries = 0; tries < 4; tries++) {
+		if (!torn)
+			continue;
 		seq = READ_ONCE_U32(c->seq);
 		barrier();
 		run = a->run_ns;
@@ -593,6 +603,7 @@ static int sum_cpu_cb(__u32 cpu, void *arg)
 		off = c->off;
 		cur = c->cur;
 		n = c->nslots;
+		#pragma unroll
 		for (int i = 0; i < CGW_MAX_NEST; i++)
 			s[i] = c->slot[i];
 		barrier();
@@ -604,8 +615,9 @@ static int sum_cpu_cb(__u32 cpu, void *arg)
 	x->qsum += qsum;
 	if (off && !x->off)
 		x->off = off; /* one CPU's offset serves for the queue stamps */
-	for (__u32 i = 0; i < CGW_MAX_NEST && i < n; i++)
-		if (s[i] == x->slot)
+	#pragma unroll
+	for (__u32 i = 0; i < CGW_MAX_NEST; i++)
+		if (i < n && s[i] == x->slot)
 			mine = true;
 	/* the window's end on this CPU's rq->clock */
 	if (!mine || torn || !last || (__s64)(x->now - off - last) <= 0)
@@ -734,6 +746,7 @@ static int eval_slot_cb(__u32 i, void *arg)
 		r->n = 0;
 		r->head = 0;
 		r->age = 0;
+		r->mid_ppm = 0;
 		estimate(r, now, run, wait, 0, 0, ctx->elapsed, &e);
 		st->active = 2;
 		return 0;
@@ -749,6 +762,9 @@ static int eval_slot_cb(__u32 i, void *arg)
 	nwin = r->n - 1 < span_windows ? r->n - 1 : span_windows;
 	if (r->age < 32)
 		r->age++;
+	r->mid_ppm = ((__u64)((r->age < 8 ? r->age : 8) - 1) * r->mid_ppm +
+		      e.share) /
+		     (r->age < 8 ? r->age : 8);
 	publish(st, &e, nwin, r->age ?: 1, ctx->elapsed);
 
 	if (trace_windows && slot)
@@ -778,12 +794,13 @@ static int eval_slot_cb(__u32 i, void *arg)
 	if (st->min_ppm) {
 		bool demand = e.wait > 0 && e.demand >= st->min_ppm;
 		__u32 sp = st->surplus_ppm;
-		/* a dip of the span's mean while the slow average sits
-		 * guard_ppm above the minimum is noise (at 60 % a 100 ms
-		 * mean still dips under 50 % every few tens of seconds);
-		 * a real fall drags the slow average down within ~100 ms */
+		/* a dip of the span's mean while an average over ~8 more
+		 * windows sits guard_ppm above the minimum is noise (at
+		 * 60 % a 100 ms mean still dips under 50 % now and then);
+		 * a real fall drags that average down within a few windows
+		 * (50 % -> 10 %: below 35 % after 4 windows) */
 		bool low = e.share < st->min_ppm &&
-			   st->slow_share_ppm < st->min_ppm + guard_ppm;
+			   r->mid_ppm < st->min_ppm + guard_ppm;
 
 		judge(st, slot, CGW_KIND_MIN, demand && low,
 		      !demand || e.share >= st->min_ppm + hyst_ppm, now, &e);
@@ -934,6 +951,7 @@ int BPF_PROG(cgw_switch, bool preempt, struct task_struct *prev,
 	c->last = now;
 	c->cur = (__u64)next;
 	c->nslots = nn;
+	#pragma unroll
 	for (int i = 0; i < CGW_MAX_NEST; i++)
 		c->slot[i] = ns[i];
 	barrier();

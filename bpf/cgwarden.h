@@ -132,7 +132,8 @@ struct cgw_ring {
 	__u32 head; /* next entry to write */
 	__u32 n; /* entries written, saturating at CGW_RING */
 	__u32 age; /* estimates in slow_share_ppm, saturating at 32 */
-	__u32 pad0;
+	__u32 mid_ppm; /* running mean, then EWMA (1/8 per window), of the
+			* span's share: the guard of a minimum's breach */
 	__u64 pad[6];
 };
 _Static_assert(sizeof(struct cgw_ring) == 448, "struct cgw_ring layout");
