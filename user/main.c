@@ -384,13 +384,14 @@ static void print_stats(struct agent *a)
 
 	warden_stats(&a->w, &st);
 	fprintf(stderr,
-		"cgwarden: kernel side: %llu windows evaluated, %llu events sent, %llu dropped (ring buffer full), %llu late windows, %llu stale-CPU corrections, %llu impossible waits rejected\n",
+		"cgwarden: kernel side: %llu windows evaluated, %llu events sent, %llu dropped (ring buffer full), %llu late windows, %llu stale-CPU corrections, %llu impossible waits rejected, %llu tasks with more than %d watched ancestors (the outer ones not credited)\n",
 		(unsigned long long)st.windows,
 		(unsigned long long)st.events_sent,
 		(unsigned long long)st.events_dropped,
 		(unsigned long long)st.timer_late,
 		(unsigned long long)st.stale_cpu,
-		(unsigned long long)st.wait_rejected);
+		(unsigned long long)st.wait_rejected,
+		(unsigned long long)st.nest_overflow, CGW_MAX_NEST);
 }
 
 static int load_config(struct agent *a)

@@ -186,23 +186,6 @@ int cgw_hier_cgid(const struct cgw_hier *h, const char *rel, uint64_t *id)
 	return ret;
 }
 
-int cgw_path_level(const char *rel)
-{
-	int level = 0;
-	const char *p = rel;
-
-	while (*p) {
-		while (*p == '/')
-			p++;
-		if (!*p)
-			break;
-		level++;
-		while (*p && *p != '/')
-			p++;
-	}
-	return level;
-}
-
 int cgw_read_fd(int fd, char *buf, size_t len)
 {
 	ssize_t n = pread(fd, buf, len - 1, 0);

@@ -40,9 +40,6 @@ int cgw_hier_openat(const struct cgw_hier *h, const char *rel, int flags);
 /* The cgroup id (kernfs node id) of directory @rel, as BPF sees it. */
 int cgw_hier_cgid(const struct cgw_hier *h, const char *rel, uint64_t *id);
 
-/* Depth of @rel below the root: "" is 0, "a/b" is 2. */
-int cgw_path_level(const char *rel);
-
 /* Reads a whole small file at @fd (pread from 0) into @buf, NUL-terminated,
  * trailing newline removed.  Returns its length or -errno. */
 int cgw_read_fd(int fd, char *buf, size_t len);
