@@ -682,6 +682,21 @@ void cgt_unlink_state(const char *file)
 	}
 }
 
+void cgt_fixture_setup(char *buf, size_t len, const char *tag)
+{
+	snprintf(buf, len, "/tmp/cgwtest-%s-%d", tag, getpid());
+	cgt_unlink_state(buf);
+}
+
+void cgt_fixture_teardown(struct cgt_agent *a, const char *statefile)
+{
+	if (a->pid > 0)
+		cgt_agent_stop(a, SIGTERM);
+	a->pid = 0;
+	cgt_cleanup();
+	cgt_unlink_state(statefile);
+}
+
 void cgt_cleanup(void)
 {
 	while (npids > 0) {

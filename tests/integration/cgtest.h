@@ -123,6 +123,15 @@ uint64_t cgt_now_ns(void);
  * leave next to it (@file.tmp.PID). */
 void cgt_unlink_state(const char *file);
 
+/*
+ * The fixture of a test that runs the agent: before it, a state-file path
+ * unique to this process (/tmp/cgwtest-<tag>-<pid>, removed) in @buf;
+ * after it, the agent stopped, everything cleaned up, the state file and
+ * its temporaries removed, even when the test failed.
+ */
+void cgt_fixture_setup(char *buf, size_t len, const char *tag);
+void cgt_fixture_teardown(struct cgt_agent *a, const char *statefile);
+
 /* Kills every spawned process and removes every cgroup made. */
 void cgt_cleanup(void);
 

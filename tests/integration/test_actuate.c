@@ -12,7 +12,6 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
-#include <glob.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,29 +30,14 @@ static char statefile[64];
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(statefile, sizeof(statefile), "/tmp/cgwtest-state-%d",
-		 getpid());
-	unlink(statefile);
+	cgt_fixture_setup(statefile, sizeof(statefile), "state");
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	if (agent.pid > 0)
-		cgt_agent_stop(&agent, SIGTERM);
-	char pat[96];
-	glob_t g;
-
-	cgt_cleanup();
-	unlink(statefile);
-	/* a SIGKILLed agent can leave its temporary state file behind */
-	snprintf(pat, sizeof(pat), "%s.tmp.*", statefile);
-	if (!glob(pat, 0, NULL, &g)) {
-		for (size_t i = 0; i < g.gl_pathc; i++)
-			unlink(g.gl_pathv[i]);
-		globfree(&g);
-	}
+	cgt_fixture_teardown(&agent, statefile);
 	return 0;
 }
 

@@ -25,19 +25,14 @@ static char statefile[64];
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(statefile, sizeof(statefile), "/tmp/cgwtest-ctl-state-%d",
-		 getpid());
-	unlink(statefile);
+	cgt_fixture_setup(statefile, sizeof(statefile), "ctl-state");
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	if (agent.pid > 0)
-		cgt_agent_stop(&agent, SIGTERM);
-	cgt_cleanup();
-	unlink(statefile);
+	cgt_fixture_teardown(&agent, statefile);
 	return 0;
 }
 

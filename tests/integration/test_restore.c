@@ -26,20 +26,14 @@ static char statefile[64];
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(statefile, sizeof(statefile), "/tmp/cgwtest-restore-%d",
-		 getpid());
-	unlink(statefile);
+	cgt_fixture_setup(statefile, sizeof(statefile), "restore");
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	if (agent.pid > 0)
-		cgt_agent_stop(&agent, SIGTERM);
-	agent.pid = 0;
-	cgt_cleanup();
-	cgt_unlink_state(statefile);
+	cgt_fixture_teardown(&agent, statefile);
 	return 0;
 }
 
