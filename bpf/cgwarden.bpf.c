@@ -33,10 +33,11 @@
  * is a difference of two snapshots, O(1) per slot per window, judged only
  * once the ring spans it.  A collapse still shows within a few windows:
  * the mean moves by drop / span_windows per window.  A slower average
- * (slow_share_ppm, 32 windows) is published for the agent's model of what
- * a set of siblings gets, so one burst of outside load does not move a
- * setpoint.  The agent reads estimates from the mmap'ed slots map under a
- * per-slot sequence count, never half a window.
+ * (slow_share_ppm, 32 windows) and a long one (long_share_ppm, 256) are
+ * published for the agent's model of what a set of siblings gets, so one
+ * burst of outside load does not move a setpoint.  The agent reads
+ * estimates from the mmap'ed slots map under a per-slot sequence count,
+ * never half a window.
  *
  * Edges beyond breach/clear keep the agent asleep at rest: SURPLUS tells
  * it a minimum it raised has room to give back (above surplus_ppm, set by
@@ -706,7 +707,8 @@ static __always_inline void estimate(struct cgw_ring *r, __u64 now, __u64 run,
 
 /* Publishes the estimate for the agent, under the slot's sequence count. */
 static __always_inline void publish(struct cgw_slot *st, const struct est *e,
-				    __u32 nwin, __u32 age, __u64 elapsed)
+				    __u32 nwin, __u32 age, __u32 long_age,
+				    __u64 elapsed)
 {
 	st->seq++;
 	barrier();
@@ -716,12 +718,18 @@ static __always_inline void publish(struct cgw_slot *st, const struct est *e,
 	st->span_wait_ns = e->wait;
 	st->share_ppm = e->share;
 	st->demand_ppm = e->demand;
-	st->win_share_ppm = e->win_share;
 	/* about 32 windows of memory (a running mean until there are 32):
 	 * what the agent's model takes as the capacity a set gets, so that
 	 * one short burst of load outside the set does not move a setpoint */
 	st->slow_share_ppm = ((__u64)(age - 1) * st->slow_share_ppm + e->share) /
 			     age;
+	/* about 256 windows: load outside a set that comes in bursts (a
+	 * monitoring loop, a cron job) shows in the span and in the slow
+	 * average exactly when a minimum breaches, so at breach time both
+	 * read the set's capacity low; this one does not */
+	st->long_share_ppm =
+		((__u64)(long_age - 1) * st->long_share_ppm + e->share) /
+		long_age;
 	st->last_window_ns = elapsed;
 	barrier();
 	st->seq++;
@@ -746,6 +754,7 @@ static int eval_slot_cb(__u32 i, void *arg)
 		r->n = 0;
 		r->head = 0;
 		r->age = 0;
+		r->long_age = 0;
 		r->mid_ppm = 0;
 		estimate(r, now, run, wait, 0, 0, ctx->elapsed, &e);
 		st->active = 2;
@@ -762,10 +771,12 @@ static int eval_slot_cb(__u32 i, void *arg)
 	nwin = r->n - 1 < span_windows ? r->n - 1 : span_windows;
 	if (r->age < 32)
 		r->age++;
+	if (r->long_age < 256)
+		r->long_age++;
 	r->mid_ppm = ((__u64)((r->age < 8 ? r->age : 8) - 1) * r->mid_ppm +
 		      e.share) /
 		     (r->age < 8 ? r->age : 8);
-	publish(st, &e, nwin, r->age ?: 1, ctx->elapsed);
+	publish(st, &e, nwin, r->age ?: 1, r->long_age ?: 1, ctx->elapsed);
 
 	if (trace_windows && slot)
 		emit(st, slot, st->min_ppm ? CGW_KIND_MIN : CGW_KIND_MAX,

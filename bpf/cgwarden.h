@@ -117,7 +117,8 @@ struct cgw_slot {
 	__u64 span_wait_ns; /* run-queue wait over it */
 	__u32 share_ppm; /* span_run_ns as a share of the machine */
 	__u32 demand_ppm; /* (run + wait) share over the span, <= 1e6 */
-	__u32 win_share_ppm; /* the last window alone */
+	__u32 long_share_ppm; /* running mean, then EWMA (1/256 per window),
+			       * of the share: what a set gets over seconds */
 	__u32 slow_share_ppm; /* running mean, then EWMA (1/32 per window),
 			       * of the share */
 	__u64 last_window_ns; /* length of the last window */
@@ -134,7 +135,9 @@ struct cgw_ring {
 	__u32 age; /* estimates in slow_share_ppm, saturating at 32 */
 	__u32 mid_ppm; /* running mean, then EWMA (1/8 per window), of the
 			* span's share: the guard of a minimum's breach */
-	__u64 pad[6];
+	__u32 long_age; /* estimates in long_share_ppm, saturating at 256 */
+	__u32 pad0;
+	__u64 pad[5];
 };
 _Static_assert(sizeof(struct cgw_ring) == 448, "struct cgw_ring layout");
 
