@@ -538,6 +538,8 @@ static void member_of(struct act_ctx *a, const struct act_node *o,
 	estimate_of(a, o, &st);
 	m->weight = o->weight_now;
 	m->share_ppm = st.slow_share_ppm;
+	m->span_ppm = st.share_ppm;
+	m->long_ppm = st.long_share_ppm;
 	m->demand_ppm = (st.nwin && st.nwin < span_windows(a)) ||
 					now < o->newcomer_until ?
 				CGW_PPM :
@@ -561,14 +563,17 @@ static size_t members(struct act_ctx *a, const struct act_node *n,
 	return k;
 }
 
-/* Share of the machine idle over the span. */
-static uint32_t idle_share(struct act_ctx *a)
+/* The machine's idle time, as a member that never competes. */
+static void idle_of(struct act_ctx *a, struct cgw_member *idle)
 {
 	struct cgw_slot st;
 
+	memset(idle, 0, sizeof(*idle));
 	if (warden_last_window(a->w, CGW_IDLE_SLOT, &st))
-		return 0;
-	return st.slow_share_ppm;
+		return;
+	idle->share_ppm = st.slow_share_ppm;
+	idle->span_ppm = st.share_ppm;
+	idle->long_ppm = st.long_share_ppm;
 }
 
 static int setpoint_of(struct act_ctx *a, const struct act_node *n,
@@ -577,8 +582,10 @@ static int setpoint_of(struct act_ctx *a, const struct act_node *n,
 	static struct cgw_member m[ACT_MAX_NODES];
 	const struct cgw_group_cfg *gc = &a->cfg->groups[n->group];
 	size_t k = members(a, n, m, ACT_MAX_NODES);
+	struct cgw_member idle;
 
-	return cgw_setpoint(m, k, 0, idle_share(a), gc->min_ppm,
+	idle_of(a, &idle);
+	return cgw_setpoint(m, k, 0, &idle, gc->min_ppm,
 			    a->cfg->margin_ppm, wmin(a), wmax(a), sp);
 }
 

@@ -92,7 +92,7 @@ static void test_setpoint_study(void **state)
 
 	(void)state;
 	m[3].active = false; /* c4 not started */
-	assert_int_equal(cgw_setpoint(m, 4, 0, 0, 500000, 50000, V1, &sp), 0);
+	assert_int_equal(cgw_setpoint(m, 4, 0, NULL, 500000, 50000, V1, &sp), 0);
 	assert_int_equal(sp.weight, 2504);
 	assert_int_equal(sp.nominal, 2504);
 	assert_int_equal(sp.target_ppm, 550000);
@@ -102,12 +102,12 @@ static void test_setpoint_study(void **state)
 	assert_in_range(sp.predicted_ppm, 550000, 550100);
 	/* c4 starts: w / (w + 3072) >= 0.55  <=>  w >= 3754.7 */
 	m[3].active = true;
-	assert_int_equal(cgw_setpoint(m, 4, 0, 0, 500000, 50000, V1, &sp), 0);
+	assert_int_equal(cgw_setpoint(m, 4, 0, NULL, 500000, 50000, V1, &sp), 0);
 	assert_int_equal(sp.weight, 3755);
 	/* from the weights, not from the last value: a lower current weight
 	 * gives the same setpoint, and so does a higher one */
 	m[0].weight = 100000;
-	assert_int_equal(cgw_setpoint(m, 4, 0, 0, 500000, 50000, V1, &sp), 0);
+	assert_int_equal(cgw_setpoint(m, 4, 0, NULL, 500000, 50000, V1, &sp), 0);
 	assert_int_equal(sp.weight, 3755);
 }
 
@@ -115,13 +115,52 @@ static void test_setpoint_idle_counts_as_capacity(void **state)
 {
 	/* the set took 80 %, 20 % was idle: the idle part is the set's */
 	struct cgw_member m[] = { busy(1024, 300000), busy(1024, 500000) };
+	struct cgw_member idle = { .share_ppm = 200000 };
 	struct cgw_setpoint sp;
 
 	(void)state;
-	assert_int_equal(cgw_setpoint(m, 2, 0, 200000, 500000, 50000, V1, &sp),
+	assert_int_equal(cgw_setpoint(m, 2, 0, &idle, 500000, 50000, V1, &sp),
 			 0);
 	assert_int_equal(sp.cap_ppm, PPM);
 	assert_int_equal(sp.weight, 1252); /* w / (w + 1024) >= 0.55 */
+}
+
+static void test_setpoint_burst_outside_the_set(void **state)
+{
+	/* c1..c4 at 3755:1024:1024:1024 (c1 at 55 % of a whole machine).  A
+	 * monitoring burst outside the set has taken 40 % of the last span
+	 * and pulled the slow average to 80 %, but over seconds the set got
+	 * 97 %: the setpoint stays near the whole-machine one instead of
+	 * chasing the burst. */
+	struct cgw_member m[4];
+	struct cgw_setpoint sp, burst;
+
+	(void)state;
+	m[0] = busy(3755, 440000);
+	for (int i = 1; i < 4; i++)
+		m[i] = busy(1024, 120000);
+	for (int i = 0; i < 4; i++) {
+		m[i].span_ppm = m[i].share_ppm * 3 / 4;
+		m[i].long_ppm = i ? 140000 : 550000;
+	}
+	assert_int_equal(cgw_setpoint(m, 4, 0, NULL, 500000, 50000, V1, &sp),
+			 0);
+	assert_int_equal(sp.cap_ppm, 970000);
+	assert_false(sp.unreachable);
+	assert_in_range(sp.weight, 3755, 4300);
+	/* the same set read from the slow average alone: 80 % */
+	for (int i = 0; i < 4; i++)
+		m[i].long_ppm = 0;
+	assert_int_equal(
+		cgw_setpoint(m, 4, 0, NULL, 500000, 50000, V1, &burst), 0);
+	assert_int_equal(burst.cap_ppm, 800000);
+	assert_true(burst.weight > sp.weight * 3 / 2);
+	/* load outside that stays shows in every horizon: taken */
+	for (int i = 0; i < 4; i++)
+		m[i].long_ppm = m[i].share_ppm;
+	assert_int_equal(
+		cgw_setpoint(m, 4, 0, NULL, 500000, 50000, V1, &burst), 0);
+	assert_int_equal(burst.cap_ppm, 800000);
 }
 
 static void test_setpoint_unreachable(void **state)
@@ -132,7 +171,7 @@ static void test_setpoint_unreachable(void **state)
 	struct cgw_setpoint sp;
 
 	(void)state;
-	assert_int_equal(cgw_setpoint(m, 3, 0, 0, 500000, 50000, V1, &sp), 0);
+	assert_int_equal(cgw_setpoint(m, 3, 0, NULL, 500000, 50000, V1, &sp), 0);
 	assert_int_equal(sp.cap_ppm, 500000);
 	assert_true(sp.unreachable);
 	assert_int_equal(sp.weight, sp.nominal); /* best effort, not wmax */
@@ -140,13 +179,13 @@ static void test_setpoint_unreachable(void **state)
 	/* 58 %: reachable in theory with w = 2048 * .55 / .03 = 37547,
 	 * but that is 15x the nominal setpoint: unreachable, not forced */
 	m[0].share_ppm = 380000;
-	assert_int_equal(cgw_setpoint(m, 3, 0, 0, 500000, 50000, V1, &sp), 0);
+	assert_int_equal(cgw_setpoint(m, 3, 0, NULL, 500000, 50000, V1, &sp), 0);
 	assert_int_equal(sp.cap_ppm, 580000);
 	assert_true(sp.unreachable);
 	assert_int_equal(sp.weight, 2504);
 	/* 80 %: w / (w + 2048) * 0.8 >= 0.55  <=>  w >= 4505.6, < 2x */
 	m[0].share_ppm = 600000;
-	assert_int_equal(cgw_setpoint(m, 3, 0, 0, 500000, 50000, V1, &sp), 0);
+	assert_int_equal(cgw_setpoint(m, 3, 0, NULL, 500000, 50000, V1, &sp), 0);
 	assert_false(sp.unreachable);
 	assert_int_equal(sp.weight, 4506);
 }
@@ -160,20 +199,20 @@ static void test_setpoint_demand_and_alone(void **state)
 
 	(void)state;
 	m[0].demand_ppm = 520000;
-	assert_int_equal(cgw_setpoint(m, 2, 0, 0, 500000, 50000, V1, &sp), 0);
+	assert_int_equal(cgw_setpoint(m, 2, 0, NULL, 500000, 50000, V1, &sp), 0);
 	assert_int_equal(sp.target_ppm, 520000);
 	assert_int_equal(sp.weight, 1110); /* w / (w + 1024) >= .52 */
 	/* nobody else competes: a weight takes nothing from nobody */
 	m[1].active = false;
-	assert_int_equal(cgw_setpoint(m, 2, 0, 0, 500000, 50000, V1, &sp), 0);
+	assert_int_equal(cgw_setpoint(m, 2, 0, NULL, 500000, 50000, V1, &sp), 0);
 	assert_true(sp.alone);
 	assert_int_equal(sp.weight, 0);
 	/* bad arguments */
-	assert_int_equal(cgw_setpoint(m, 2, 2, 0, 500000, 0, V1, &sp), -EINVAL);
-	assert_int_equal(cgw_setpoint(m, 2, 0, 0, 0, 0, V1, &sp), -EINVAL);
-	assert_int_equal(cgw_setpoint(NULL, 2, 0, 0, 500000, 0, V1, &sp),
+	assert_int_equal(cgw_setpoint(m, 2, 2, NULL, 500000, 0, V1, &sp), -EINVAL);
+	assert_int_equal(cgw_setpoint(m, 2, 0, NULL, 0, 0, V1, &sp), -EINVAL);
+	assert_int_equal(cgw_setpoint(NULL, 2, 0, NULL, 500000, 0, V1, &sp),
 			 -EINVAL);
-	assert_int_equal(cgw_setpoint(m, 2, 0, 0, 500000, 0, 10, 9, &sp),
+	assert_int_equal(cgw_setpoint(m, 2, 0, NULL, 500000, 0, 10, 9, &sp),
 			 -EINVAL);
 }
 
@@ -186,7 +225,7 @@ static void test_setpoint_clamped(void **state)
 	(void)state;
 	for (int i = 0; i < 100; i++)
 		m[i] = busy(10000, 10000);
-	assert_int_equal(cgw_setpoint(m, 100, 0, 0, 500000, 50000,
+	assert_int_equal(cgw_setpoint(m, 100, 0, NULL, 500000, 50000,
 				      CGW_WEIGHT_MIN, CGW_WEIGHT_MAX, &sp),
 			 0);
 	assert_true(sp.clamped);
@@ -431,7 +470,7 @@ static void agent_setpoint(struct loop *l, struct cgw_setpoint *sp)
 		m[i] = busy(l->w[i], (uint32_t)(l->slow[i] * 1e6));
 		m[i].active = l->on[i];
 	}
-	assert_int_equal(cgw_setpoint(m, 4, 0, 0, 500000, 50000, V1, sp), 0);
+	assert_int_equal(cgw_setpoint(m, 4, 0, NULL, 500000, 50000, V1, sp), 0);
 	if (sp->nominal > l->nominal_max)
 		l->nominal_max = sp->nominal;
 }
@@ -605,6 +644,7 @@ int main(void)
 		cmocka_unit_test(test_model_inactive),
 		cmocka_unit_test(test_setpoint_study),
 		cmocka_unit_test(test_setpoint_idle_counts_as_capacity),
+		cmocka_unit_test(test_setpoint_burst_outside_the_set),
 		cmocka_unit_test(test_setpoint_unreachable),
 		cmocka_unit_test(test_setpoint_demand_and_alone),
 		cmocka_unit_test(test_setpoint_clamped),

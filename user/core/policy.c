@@ -463,11 +463,21 @@ static uint64_t weight_for(const struct cgw_member *m, size_t n, size_t self,
 	return lo;
 }
 
-int cgw_setpoint(const struct cgw_member *m, size_t n, size_t self,
-		 uint32_t idle_ppm, uint32_t min_ppm, uint32_t margin_ppm,
-		 uint64_t wmin, uint64_t wmax, struct cgw_setpoint *out)
+/* A member's share over horizon @h (0 span, 1 slow, 2 long); a horizon
+ * not known reads as the slow figure. */
+static uint64_t horizon(const struct cgw_member *m, int h)
 {
-	uint64_t target, cap = idle_ppm, w, bound;
+	uint32_t v = h == 0 ? m->span_ppm : h == 2 ? m->long_ppm : 0;
+
+	return v ? v : m->share_ppm;
+}
+
+int cgw_setpoint(const struct cgw_member *m, size_t n, size_t self,
+		 const struct cgw_member *idle, uint32_t min_ppm,
+		 uint32_t margin_ppm, uint64_t wmin, uint64_t wmax,
+		 struct cgw_setpoint *out)
+{
+	uint64_t target, cap = 0, w, bound;
 	bool alone = true;
 	size_t i;
 
@@ -478,11 +488,15 @@ int cgw_setpoint(const struct cgw_member *m, size_t n, size_t self,
 	target = min_u64((uint64_t)min_ppm + margin_ppm, PPM_ONE);
 	if (m[self].demand_ppm > min_ppm && m[self].demand_ppm < target)
 		target = m[self].demand_ppm;
-	for (i = 0; i < n; i++) {
-		if (i != self && !m[i].active)
-			continue;
-		cap += m[i].share_ppm;
-		alone &= i == self;
+	for (i = 0; i < n; i++)
+		alone &= i == self || !m[i].active;
+	for (int h = 0; h < 3; h++) {
+		uint64_t c = idle ? horizon(idle, h) : 0;
+
+		for (i = 0; i < n; i++)
+			if (i == self || m[i].active)
+				c += horizon(&m[i], h);
+		cap = max_u64(cap, c);
 	}
 	cap = min_u64(cap, PPM_ONE);
 	out->target_ppm = (uint32_t)target;

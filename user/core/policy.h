@@ -143,8 +143,12 @@ uint64_t cgw_relax_quota(uint64_t cur, uint64_t orig, unsigned int ncpus,
 /* One member of a competing set, from the kernel's sliding estimate. */
 struct cgw_member {
 	uint64_t weight; /* in the hierarchy's native unit */
-	uint32_t share_ppm; /* share of the machine, slowly averaged: what
-			     * the set gets is read from these */
+	uint32_t share_ppm; /* share of the machine, slowly averaged (~32
+			     * windows): what the set gets is read from
+			     * these, and from the two below */
+	uint32_t span_ppm; /* over the span alone, 0: not known */
+	uint32_t long_ppm; /* averaged over seconds (~256 windows), 0: not
+			    * known */
 	uint32_t demand_ppm; /* (run + wait) share over the span, <= 1e6 */
 	bool active; /* competes: busy now (ACTIVE edge, or share) */
 };
@@ -163,7 +167,8 @@ struct cgw_setpoint {
 	uint64_t nominal; /* the setpoint were the set to get the whole
 			   * machine; no weight goes beyond twice it */
 	uint32_t target_ppm; /* min + margin, no more than self wants */
-	uint32_t cap_ppm; /* what the set gets: its shares + idle */
+	uint32_t cap_ppm; /* what the set gets: its shares + idle, the
+			   * largest of the span, slow and long figures */
 	uint32_t predicted_ppm; /* model share of self at @weight */
 	bool alone; /* no active competitor */
 	bool unreachable; /* the set gets too little to hold the target
@@ -180,9 +185,19 @@ struct cgw_setpoint {
  * set gets falls toward the target (need = W * T / (C - T) for saturating
  * members): a target that needs more than twice the nominal setpoint is
  * unreachable, reported, and not forced.  -EINVAL on bad arguments.
+ *
+ * What the set gets is its active members' shares plus the machine's idle
+ * time (@idle, the idle slot's shares; NULL: none), taken over three
+ * horizons, the largest of the three: load outside the set that comes in
+ * bursts is seen by the span and the slow average exactly when a minimum
+ * breaches, and taken at face value it would push the weight up for good
+ * to make up for a load that is gone 200 ms later.  Load outside that
+ * stays shows in all three, and a setpoint that falls short of it anyway
+ * is the feedback's business.
  */
 int cgw_setpoint(const struct cgw_member *m, size_t n, size_t self,
-		 uint32_t idle_ppm, uint32_t min_ppm, uint32_t margin_ppm,
+		 const struct cgw_member *idle, uint32_t min_ppm,
+		 uint32_t margin_ppm,
 		 uint64_t wmin, uint64_t wmax, struct cgw_setpoint *out);
 
 /* Controller state of one protected cgroup's weight. */
