@@ -704,6 +704,7 @@ static void run_trial(enum method m, const struct scenario *sc,
 	struct cgt_load l = { .nthreads = opt.ncpu, .cpu = -1 };
 	const char *want[] = { "\"type\":\"action\"", NULL };
 	struct cgt_agent a = { 0 };
+	const char *early;
 	uint64_t onset, written = 0, restored, end;
 	pid_t c1;
 	char cfg[512];
@@ -737,8 +738,11 @@ static void run_trial(enum method m, const struct scenario *sc,
 		      (size_t)(before_ms + STATIC_DELAY_MS + AFTER_MS) / 1000 + 2);
 	cgt_sleep_ms(before_ms);
 	/* writes before c4 (c1 started first, alone for a moment) */
-	while (a.pid && cgt_agent_wait(&a, want, 0))
+	while (a.pid && (early = cgt_agent_wait(&a, want, 0))) {
+		fprintf(stderr, "compare: %s: a write before c4: %s\n",
+			method_name[m], early);
 		tr->early++;
+	}
 	if (cgt_spawn("c4", &l, &onset) < 0)
 		die("cannot start c4");
 
@@ -765,8 +769,12 @@ static void run_trial(enum method m, const struct scenario *sc,
 		const char *line;
 
 		while ((line = cgt_agent_wait(&a, want, AFTER_MS)) &&
-		       (uint64_t)cgt_json_int(line, "t_written_ns") < onset)
+		       (uint64_t)cgt_json_int(line, "t_written_ns") < onset) {
+			fprintf(stderr,
+				"compare: %s: a write before c4: %s\n",
+				method_name[m], line);
 			tr->early++;
+		}
 		if (!line) {
 			cgt_agent_dump_recent(&a);
 			die("%s: no write within %d ms of c4's start",
