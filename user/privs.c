@@ -6,6 +6,7 @@
 #include <sys/capability.h>
 #include <sys/prctl.h>
 
+#include "log.h"
 #include "privs.h"
 
 static const cap_value_t kept[] = { CAP_BPF, CAP_DAC_OVERRIDE };
@@ -21,11 +22,22 @@ static bool is_kept(cap_value_t c)
 	return false;
 }
 
+static bool holds_setpcap(void)
+{
+	cap_flag_value_t v = CAP_CLEAR;
+	cap_t cur = cap_get_proc();
+
+	if (cur && cap_get_flag(cur, CAP_SETPCAP, CAP_EFFECTIVE, &v))
+		v = CAP_CLEAR;
+	cap_free(cur);
+	return v == CAP_SET;
+}
+
 static int fail(const char *what)
 {
 	int ret = errno ? -errno : -EPERM;
 
-	fprintf(stderr, "cgwarden: dropping capabilities: %s: %s\n", what,
+	cgw_log(CGW_LOG_ERR, "dropping capabilities: %s: %s", what,
 		strerror(-ret));
 	return ret;
 }
@@ -41,8 +53,16 @@ int privs_drop(void)
 		what = "cap_init";
 		goto cleanup;
 	}
-	/* the bounding set first: it needs CAP_SETPCAP, still effective */
-	for (cap_value_t c = 0; c < last && !what; c++)
+	/*
+	 * The bounding set first: it needs CAP_SETPCAP, still effective.
+	 * A service manager may have left CAP_SETPCAP out of the bounding
+	 * set already (systemd's CapabilityBoundingSet=): then it has
+	 * narrowed the set itself, and trying would only fail with EPERM.
+	 */
+	if (!holds_setpcap())
+		cgw_log(CGW_LOG_INFO,
+			"no CAP_SETPCAP: bounding set left as the service manager set it");
+	for (cap_value_t c = 0; c < last && !what && holds_setpcap(); c++)
 		if (!is_kept(c) && cap_drop_bound(c) && errno != EINVAL)
 			what = "cap_drop_bound";
 	if (!what && (cap_set_flag(r, CAP_PERMITTED, NKEPT, kept, CAP_SET) ||
@@ -69,13 +89,13 @@ cleanup:
 void privs_raise(void)
 {
 	if (raised && cap_set_proc(raised))
-		fprintf(stderr, "cgwarden: raising capabilities: %s\n",
+		cgw_log(CGW_LOG_ERR, "raising capabilities: %s",
 			strerror(errno));
 }
 
 void privs_lower(void)
 {
 	if (lowered && cap_set_proc(lowered))
-		fprintf(stderr, "cgwarden: lowering capabilities: %s\n",
+		cgw_log(CGW_LOG_ERR, "lowering capabilities: %s",
 			strerror(errno));
 }
