@@ -672,8 +672,8 @@ static int run(struct agent *a, const sigset_t *waitmask)
 	}
 	notify_stopping();
 	if (exiting)
-		cgw_log(CGW_LOG_NOTICE, "%s: restoring and exiting%s",
-			strsignal(exiting),
+		cgw_log(CGW_LOG_NOTICE, "%s: %sexiting%s", strsignal(exiting),
+			a->act_ready ? "restoring and " : "",
 			exiting == SIGHUP ? " (reload is not supported yet)" :
 					    "");
 	return ret;

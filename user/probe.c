@@ -60,15 +60,16 @@ static void check_btf(struct line *l)
 {
 	l->what = "kernel BTF";
 	if (access("/sys/kernel/btf/vmlinux", R_OK))
-		set_line(l, PROBE_FAIL,
-		    "kernel BTF is missing (/sys/kernel/btf/vmlinux: %s): cgwarden needs a kernel built with CONFIG_DEBUG_INFO_BTF=y",
-		    strerror(errno));
+		set_line(
+			l, PROBE_FAIL,
+			"kernel BTF is missing (/sys/kernel/btf/vmlinux: %s): cgwarden needs a kernel built with CONFIG_DEBUG_INFO_BTF=y",
+			strerror(errno));
 	else
 		set_line(l, PROBE_OK, "/sys/kernel/btf/vmlinux");
 }
 
-static void check_map(struct line *l, enum bpf_map_type type,
-		      const char *what, const char *since)
+static void check_map(struct line *l, enum bpf_map_type type, const char *what,
+		      const char *since)
 {
 	int r = libbpf_probe_bpf_map_type(type, NULL);
 
@@ -76,15 +77,17 @@ static void check_map(struct line *l, enum bpf_map_type type,
 	if (r > 0)
 		set_line(l, PROBE_OK, "supported");
 	else if (r == 0)
-		set_line(l, PROBE_FAIL, "kernel lacks %s (Linux %s)", what, since);
+		set_line(l, PROBE_FAIL, "kernel lacks %s (Linux %s)", what,
+			 since);
 	else
 		set_line(l, PROBE_FAIL, "cannot probe for %s: %s%s", what,
-		    strerror(-r),
-		    r == -EPERM ? " (needs root or CAP_BPF+CAP_PERFMON)" : "");
+			 strerror(-r),
+			 r == -EPERM ? " (needs root or CAP_BPF+CAP_PERFMON)" :
+				       "");
 }
 
-static void check_helper(struct line *l, enum bpf_func_id id,
-			 const char *what, const char *since)
+static void check_helper(struct line *l, enum bpf_func_id id, const char *what,
+			 const char *since)
 {
 	int r = libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, id, NULL);
 
@@ -92,12 +95,13 @@ static void check_helper(struct line *l, enum bpf_func_id id,
 	if (r > 0)
 		set_line(l, PROBE_OK, "supported");
 	else if (r == 0)
-		set_line(l, PROBE_FAIL, "kernel lacks the %s helper (Linux %s)", what,
-		    since);
+		set_line(l, PROBE_FAIL, "kernel lacks the %s helper (Linux %s)",
+			 what, since);
 	else
 		set_line(l, PROBE_FAIL, "cannot probe for %s: %s%s", what,
-		    strerror(-r),
-		    r == -EPERM ? " (needs root or CAP_BPF+CAP_PERFMON)" : "");
+			 strerror(-r),
+			 r == -EPERM ? " (needs root or CAP_BPF+CAP_PERFMON)" :
+				       "");
 }
 
 static bool kernel_is_rt(void)
@@ -121,8 +125,8 @@ static void check_clock(struct line *l)
 	};
 	int timer = libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE,
 					    BPF_FUNC_timer_init, NULL);
-	int perf_prog = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_PERF_EVENT,
-						   NULL);
+	int perf_prog =
+		libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_PERF_EVENT, NULL);
 	int fd = (int)syscall(SYS_perf_event_open, &attr, -1, 0, -1,
 			      PERF_FLAG_FD_CLOEXEC);
 	int perf_err = fd < 0 ? errno : 0;
@@ -133,16 +137,20 @@ static void check_clock(struct line *l)
 	l->what = "window clock";
 	if (timer <= 0)
 		set_line(l, PROBE_FAIL, "kernel lacks bpf_timer (Linux 5.15)%s",
-		    timer < 0 ? ": cannot probe (needs root or CAP_BPF)" : "");
+			 timer < 0 ? ": cannot probe (needs root or CAP_BPF)" :
+				     "");
 	else if (kernel_is_rt() && !perf)
-		set_line(l, PROBE_FAIL,
-		    "PREEMPT_RT refuses bpf_timer and the perf cpu-clock is unavailable (%s)",
-		    perf_err ? strerror(perf_err) : "no perf_event programs");
+		set_line(
+			l, PROBE_FAIL,
+			"PREEMPT_RT refuses bpf_timer and the perf cpu-clock is unavailable (%s)",
+			perf_err ? strerror(perf_err) :
+				   "no perf_event programs");
 	else if (kernel_is_rt())
-		set_line(l, PROBE_OK, "perf cpu-clock (PREEMPT_RT refuses bpf_timer)");
+		set_line(l, PROBE_OK,
+			 "perf cpu-clock (PREEMPT_RT refuses bpf_timer)");
 	else
 		set_line(l, PROBE_OK, "bpf_timer%s",
-		    perf ? " (perf cpu-clock also available)" : "");
+			 perf ? " (perf cpu-clock also available)" : "");
 }
 
 /*
@@ -157,8 +165,9 @@ static void check_lockdown(struct line *l)
 	if (read_line("/sys/kernel/security/lockdown", buf, sizeof(buf)))
 		set_line(l, PROBE_OK, "no lockdown LSM");
 	else if (strstr(buf, "[confidentiality]"))
-		set_line(l, PROBE_FAIL,
-		    "confidentiality: the kernel refuses BPF reads of kernel memory");
+		set_line(
+			l, PROBE_FAIL,
+			"confidentiality: the kernel refuses BPF reads of kernel memory");
 	else
 		set_line(l, PROBE_OK, "%s", buf);
 }
@@ -176,9 +185,10 @@ static void check_sched_ext(struct line *l)
 		set_line(l, PROBE_OK, "%s", st);
 	else {
 		read_line("/sys/kernel/sched_ext/root/ops", ops, sizeof(ops));
-		set_line(l, PROBE_WARN,
-		    "BPF scheduler '%s' active: weights and caps may be ignored, promises may not be kept",
-		    ops);
+		set_line(
+			l, PROBE_WARN,
+			"BPF scheduler '%s' active: weights and caps may be ignored, promises may not be kept",
+			ops);
 	}
 }
 
@@ -189,7 +199,7 @@ static void check_release(struct line *l)
 	l->what = "kernel";
 	uname(&u);
 	set_line(l, PROBE_OK, "%s %s%s", u.release, u.machine,
-	    kernel_is_rt() ? " PREEMPT_RT" : "");
+		 kernel_is_rt() ? " PREEMPT_RT" : "");
 }
 
 /* v1, v2 or hybrid (v1 controllers beside a v2 mount), from mountinfo. */
@@ -201,7 +211,8 @@ static void check_cgroup_mode(struct line *l)
 
 	l->what = "cgroup mode";
 	if (!f) {
-		set_line(l, PROBE_FAIL, "/proc/self/mountinfo: %s", strerror(errno));
+		set_line(l, PROBE_FAIL, "/proc/self/mountinfo: %s",
+			 strerror(errno));
 		return;
 	}
 	while (fgets(line, sizeof(line), f)) {
@@ -226,8 +237,7 @@ static void check_cgroup_mode(struct line *l)
 }
 
 /* Is "cpu" among the words of @dir/@file under the hierarchy root? */
-static int has_cpu(const struct cgw_hier *h, const char *dir,
-		   const char *file)
+static int has_cpu(const struct cgw_hier *h, const char *dir, const char *file)
 {
 	char rel[PATH_MAX + 32], buf[512], *tok, *save;
 	int fd, n;
@@ -276,34 +286,37 @@ static int check_cpu(struct line *lines, int max, const char *root,
 		set_line(&lines[n], PROBE_FAIL, "%s", err);
 		return 1;
 	}
-	set_line(&lines[n], PROBE_OK, "%s at %s", cgw_mode_name(h.mode), h.root);
+	set_line(&lines[n], PROBE_OK, "%s at %s", cgw_mode_name(h.mode),
+		 h.root);
 	n++;
 	if (h.mode == CGW_MODE_V2 && !cfg) {
 		lines[n].what = "cpu for children";
 		r = has_cpu(&h, "", "cgroup.subtree_control");
 		if (r > 0)
 			set_line(&lines[n], PROBE_OK,
-			    "enabled in %s/cgroup.subtree_control", h.root);
+				 "enabled in %s/cgroup.subtree_control",
+				 h.root);
 		else
-			set_line(&lines[n], PROBE_WARN,
-			    "not enabled in %s/cgroup.subtree_control: top-level cgroups have no cpu.weight",
-			    h.root);
+			set_line(
+				&lines[n], PROBE_WARN,
+				"not enabled in %s/cgroup.subtree_control: top-level cgroups have no cpu.weight",
+				h.root);
 		n++;
 	}
-	for (size_t i = 0; cfg && h.mode == CGW_MODE_V2 &&
-			   i < cfg->ngroups && n < max;
-	     i++) {
+	for (size_t i = 0;
+	     cfg && h.mode == CGW_MODE_V2 && i < cfg->ngroups && n < max; i++) {
 		lines[n].what = "cpu for group";
 		parent_of(cfg->groups[i].path, parent, sizeof(parent));
 		r = has_cpu(&h, parent, "cgroup.subtree_control");
 		if (r > 0)
-			set_line(&lines[n], PROBE_OK, "[%s] %s", cfg->groups[i].name,
-			    cfg->groups[i].path);
+			set_line(&lines[n], PROBE_OK, "[%s] %s",
+				 cfg->groups[i].name, cfg->groups[i].path);
 		else
-			set_line(&lines[n], PROBE_FAIL,
-			    "[%s] %s: cpu is not enabled in %s/%s%scgroup.subtree_control",
-			    cfg->groups[i].name, cfg->groups[i].path, h.root,
-			    parent, *parent ? "/" : "");
+			set_line(
+				&lines[n], PROBE_FAIL,
+				"[%s] %s: cpu is not enabled in %s/%s%scgroup.subtree_control",
+				cfg->groups[i].name, cfg->groups[i].path,
+				h.root, parent, *parent ? "/" : "");
 		n++;
 	}
 	cgw_hier_close(&h);
@@ -331,19 +344,22 @@ static int check_caps(struct line *l)
 	l[0].what = "capabilities";
 	if (!bpf || !perfmon)
 		set_line(&l[0], PROBE_FAIL, "missing%s%s: run as root",
-		    bpf ? "" : " CAP_BPF", perfmon ? "" : " CAP_PERFMON");
+			 bpf ? "" : " CAP_BPF", perfmon ? "" : " CAP_PERFMON");
 	else if (!dac)
-		set_line(&l[0], PROBE_WARN,
-		    "CAP_BPF, CAP_PERFMON; no CAP_DAC_OVERRIDE: cgroups delegated to other users cannot be written");
+		set_line(
+			&l[0], PROBE_WARN,
+			"CAP_BPF, CAP_PERFMON; no CAP_DAC_OVERRIDE: cgroups delegated to other users cannot be written");
 	else
-		set_line(&l[0], PROBE_OK, "CAP_BPF, CAP_PERFMON, CAP_DAC_OVERRIDE%s",
-		    setpcap ? ", CAP_SETPCAP (narrows its bounding set)" : "");
+		set_line(&l[0], PROBE_OK,
+			 "CAP_BPF, CAP_PERFMON, CAP_DAC_OVERRIDE%s",
+			 setpcap ? ", CAP_SETPCAP (narrows its bounding set)" :
+				   "");
 	l[1].what = "--rt-priority";
 	if (rt)
 		set_line(&l[1], PROBE_OK, "CAP_SYS_NICE, CAP_IPC_LOCK");
 	else
 		set_line(&l[1], PROBE_WARN,
-		    "needs CAP_SYS_NICE and CAP_IPC_LOCK (optional)");
+			 "needs CAP_SYS_NICE and CAP_IPC_LOCK (optional)");
 	return 2;
 }
 

@@ -51,12 +51,12 @@ static int teardown(void **state)
 
 /* util-linux and coreutils tools the tests drive the agent with; the qemu
  * guests have busybox only. */
-#define NEED_TOOL(path)                                                    \
-	do {                                                               \
-		if (access(path, X_OK)) {                                  \
+#define NEED_TOOL(path)                                                     \
+	do {                                                                \
+		if (access(path, X_OK)) {                                   \
 			print_message("SKIP: %s is not installed\n", path); \
-			skip();                                            \
-		}                                                          \
+			skip();                                             \
+		}                                                           \
 	} while (0)
 
 static void write_cfg(const char *text)
@@ -72,10 +72,10 @@ static void write_cfg(const char *text)
 static void test_probe_ok(void **state)
 {
 	static const char *const lines[] = {
-		"kernel BTF ",	   "BPF ring buffer ", "task local storage ",
-		"bpf_loop ",	   "window clock ",    "lockdown ",
-		"sched_ext ",	   "cgroup mode ",     "cpu controller ",
-		"capabilities ",   "cgwarden can run here",
+		"kernel BTF ",	 "BPF ring buffer ",	  "task local storage ",
+		"bpf_loop ",	 "window clock ",	  "lockdown ",
+		"sched_ext ",	 "cgroup mode ",	  "cpu controller ",
+		"capabilities ", "cgwarden can run here",
 	};
 	const char *argv[] = { cgt_bin("cgwarden"), "--probe", NULL };
 	static char out[8192];
@@ -94,10 +94,11 @@ static void test_probe_ok(void **state)
 /* Without privileges the agent cannot run: exit 1, naming the line. */
 static void test_probe_unprivileged(void **state)
 {
-	const char *argv[] = { "/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
-			       "--clear-groups", "--inh-caps=-all",
-			       "--bounding-set=-all", cgt_bin("cgwarden"),
-			       "--probe", NULL };
+	const char *argv[] = {
+		"/usr/bin/setpriv",  "--reuid=65534",	"--regid=65534",
+		"--clear-groups",    "--inh-caps=-all", "--bounding-set=-all",
+		cgt_bin("cgwarden"), "--probe",		NULL
+	};
 	static char out[8192];
 	int st;
 
@@ -118,9 +119,17 @@ static void test_idle_and_restore_nothing(void **state)
 {
 	const char *check[] = { cgt_bin("cgwarden"), "--check", "-c", cfgfile,
 				NULL };
-	const char *run[] = { "/usr/bin/timeout", "--preserve-status", "-s", "TERM",
-			      "1", cgt_bin("cgwarden"), "-c", cfgfile,
-			      "--state-file", statefile, NULL };
+	const char *run[] = { "/usr/bin/timeout",
+			      "--preserve-status",
+			      "-s",
+			      "TERM",
+			      "1",
+			      cgt_bin("cgwarden"),
+			      "-c",
+			      cfgfile,
+			      "--state-file",
+			      statefile,
+			      NULL };
 	const char *restore[] = { cgt_bin("cgwarden"), "--restore",
 				  "--state-file", statefile, NULL };
 	static char out[8192];

@@ -53,10 +53,12 @@ static void out_of_range(void)
 static void test_prefixes(void **state)
 {
 	(void)state;
-	assert_string_equal(logged(false, one_err),
-			    "cgwarden: cannot write '200': Permission denied\n");
-	assert_string_equal(logged(true, one_err),
-			    "<3>cgwarden: cannot write '200': Permission denied\n");
+	assert_string_equal(
+		logged(false, one_err),
+		"cgwarden: cannot write '200': Permission denied\n");
+	assert_string_equal(
+		logged(true, one_err),
+		"<3>cgwarden: cannot write '200': Permission denied\n");
 	assert_string_equal(logged(true, two_lines),
 			    "<5>cgwarden: first\n<5>cgwarden: second\n");
 	assert_string_equal(logged(true, plain_warning),
