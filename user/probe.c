@@ -68,40 +68,60 @@ static void check_btf(struct line *l)
 		set_line(l, PROBE_OK, "/sys/kernel/btf/vmlinux");
 }
 
+static bool cap_eff(cap_t c, cap_value_t v)
+{
+	cap_flag_value_t f = CAP_CLEAR;
+
+	return c && !cap_get_flag(c, v, CAP_EFFECTIVE, &f) && f == CAP_SET;
+}
+
+/* Without CAP_BPF a probe can fail for want of privilege, not of the
+ * feature: the kernel may refuse an unprivileged map or program type. */
+static bool bpf_capable(void)
+{
+	cap_t c = cap_get_proc();
+	bool ok = cap_eff(c, CAP_SYS_ADMIN) ||
+		  (cap_eff(c, CAP_BPF) && cap_eff(c, CAP_PERFMON));
+
+	cap_free(c);
+	return ok;
+}
+
+/* One libbpf probe result @r: 1 supported, 0 not, < 0 could not probe. */
+static void probed(struct line *l, int r, const char *lacks)
+{
+	if (r > 0)
+		set_line(l, PROBE_OK, "supported");
+	else if (r == 0 && bpf_capable())
+		set_line(l, PROBE_FAIL, "%s", lacks);
+	else
+		set_line(
+			l, PROBE_FAIL,
+			"cannot probe for %s: %s (needs root or CAP_BPF+CAP_PERFMON)",
+			l->what, r ? strerror(-r) : "not privileged");
+}
+
 static void check_map(struct line *l, enum bpf_map_type type, const char *what,
 		      const char *since)
 {
-	int r = libbpf_probe_bpf_map_type(type, NULL);
+	char lacks[128];
 
 	l->what = what;
-	if (r > 0)
-		set_line(l, PROBE_OK, "supported");
-	else if (r == 0)
-		set_line(l, PROBE_FAIL, "kernel lacks %s (Linux %s)", what,
-			 since);
-	else
-		set_line(l, PROBE_FAIL, "cannot probe for %s: %s%s", what,
-			 strerror(-r),
-			 r == -EPERM ? " (needs root or CAP_BPF+CAP_PERFMON)" :
-				       "");
+	snprintf(lacks, sizeof(lacks), "kernel lacks %s (Linux %s)", what,
+		 since);
+	probed(l, libbpf_probe_bpf_map_type(type, NULL), lacks);
 }
 
 static void check_helper(struct line *l, enum bpf_func_id id, const char *what,
 			 const char *since)
 {
-	int r = libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, id, NULL);
+	char lacks[128];
 
 	l->what = what;
-	if (r > 0)
-		set_line(l, PROBE_OK, "supported");
-	else if (r == 0)
-		set_line(l, PROBE_FAIL, "kernel lacks the %s helper (Linux %s)",
-			 what, since);
-	else
-		set_line(l, PROBE_FAIL, "cannot probe for %s: %s%s", what,
-			 strerror(-r),
-			 r == -EPERM ? " (needs root or CAP_BPF+CAP_PERFMON)" :
-				       "");
+	snprintf(lacks, sizeof(lacks), "kernel lacks the %s helper (Linux %s)",
+		 what, since);
+	probed(l, libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, id, NULL),
+	       lacks);
 }
 
 static bool kernel_is_rt(void)
@@ -135,10 +155,12 @@ static void check_clock(struct line *l)
 	if (fd >= 0)
 		close(fd);
 	l->what = "window clock";
-	if (timer <= 0)
-		set_line(l, PROBE_FAIL, "kernel lacks bpf_timer (Linux 5.15)%s",
-			 timer < 0 ? ": cannot probe (needs root or CAP_BPF)" :
-				     "");
+	if (timer <= 0 && !bpf_capable())
+		set_line(
+			l, PROBE_FAIL,
+			"cannot probe for bpf_timer (needs root or CAP_BPF+CAP_PERFMON)");
+	else if (timer <= 0)
+		set_line(l, PROBE_FAIL, "kernel lacks bpf_timer (Linux 5.15)");
 	else if (kernel_is_rt() && !perf)
 		set_line(
 			l, PROBE_FAIL,
@@ -321,13 +343,6 @@ static int check_cpu(struct line *lines, int max, const char *root,
 	}
 	cgw_hier_close(&h);
 	return n;
-}
-
-static bool cap_eff(cap_t c, cap_value_t v)
-{
-	cap_flag_value_t f = CAP_CLEAR;
-
-	return c && !cap_get_flag(c, v, CAP_EFFECTIVE, &f) && f == CAP_SET;
 }
 
 static int check_caps(struct line *l)

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -155,10 +156,12 @@ static void test_idle_and_restore_nothing(void **state)
  */
 static void test_unit_like_limits(void **state)
 {
+	struct rlimit rl;
+	char memlock[64];
 	const char *argv[] = { "/usr/bin/setpriv",
 			       "--bounding-set=-setpcap,-sys_resource",
 			       "/usr/bin/prlimit",
-			       "--memlock=67108864:67108864",
+			       memlock,
 			       cgt_bin("cgwarden"),
 			       "-c",
 			       cfgfile,
@@ -179,6 +182,14 @@ static void test_unit_like_limits(void **state)
 	CGT_NEED_ENV();
 	NEED_TOOL("/usr/bin/setpriv");
 	NEED_TOOL("/usr/bin/prlimit");
+	/* finite, and not above the current hard limit (lowering needs no
+	 * privilege, raising would) */
+	assert_int_equal(getrlimit(RLIMIT_MEMLOCK, &rl), 0);
+	if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > (64ULL << 20))
+		rl.rlim_max = 64ULL << 20;
+	snprintf(memlock, sizeof(memlock), "--memlock=%llu:%llu",
+		 (unsigned long long)rl.rlim_max,
+		 (unsigned long long)rl.rlim_max);
 	assert_int_equal(cgt_mkcg("box"), 0);
 	snprintf(body, sizeof(body), "[box]\npath = %s\nmin_share = 5%%\n",
 		 cgt_relpath("box"));
