@@ -14,7 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -180,6 +184,11 @@ static void test_unit_like_limits(void **state)
 
 	(void)state;
 	CGT_NEED_ENV();
+#ifdef __SANITIZE_ADDRESS__
+	/* mlockall() would try to lock ASan's terabytes of shadow memory */
+	print_message("SKIP: --rt-priority under AddressSanitizer\n");
+	skip();
+#endif
 	NEED_TOOL("/usr/bin/setpriv");
 	NEED_TOOL("/usr/bin/prlimit");
 	/* finite, and not above the current hard limit (lowering needs no
@@ -218,6 +227,71 @@ static void test_unit_like_limits(void **state)
 	agent.pid = 0;
 }
 
+/* Next datagram on @fd within @ms into @buf, or NULL. */
+static const char *notify_recv(int fd, char *buf, size_t len, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	ssize_t n;
+
+	if (poll(&p, 1, ms) != 1)
+		return NULL;
+	n = recv(fd, buf, len - 1, 0);
+	if (n < 0)
+		return NULL;
+	buf[n] = '\0';
+	return buf;
+}
+
+/*
+ * Type=notify as systemd runs it: $NOTIFY_SOCKET, and a watchdog
+ * ($WATCHDOG_USEC for this very pid).  READY=1 with a STATUS once
+ * attached, WATCHDOG=1 at half the interval, STOPPING=1 on SIGTERM.
+ */
+static void test_sd_notify(void **state)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char body[256], cmd[1024], msg[512];
+	const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	bool ready = false, watchdog = false, stopping = false;
+	int fd;
+
+	(void)state;
+#ifndef HAVE_LIBSYSTEMD
+	print_message("SKIP: built without libsystemd (STATIC=1)\n");
+	skip();
+#endif
+	CGT_NEED_ENV();
+	assert_int_equal(cgt_mkcg("box"), 0);
+	snprintf(body, sizeof(body), "[box]\npath = %s\nmin_share = 5%%\n",
+		 cgt_relpath("box"));
+	write_cfg(body);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/notify", dir);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	/* WATCHDOG_PID must be the agent's: the shell execs it */
+	snprintf(
+		cmd, sizeof(cmd),
+		"NOTIFY_SOCKET=%s WATCHDOG_USEC=200000 WATCHDOG_PID=$$ exec %s -c %s --state-file %s",
+		sa.sun_path, cgt_bin("cgwarden"), cfgfile, statefile);
+	assert_int_equal(cgt_agent_exec(&agent, argv), 0);
+	for (int i = 0; i < 10 && !(ready && watchdog); i++) {
+		if (!notify_recv(fd, msg, sizeof(msg), 500 * cgt_slow()))
+			break;
+		print_message("notify: %s\n", msg);
+		ready |= !strncmp(msg, "READY=1\nSTATUS=watching 1 cgroup", 32);
+		watchdog |= !strcmp(msg, "WATCHDOG=1");
+	}
+	assert_int_equal(cgt_agent_stop(&agent, SIGTERM), 0);
+	agent.pid = 0;
+	while (notify_recv(fd, msg, sizeof(msg), 100))
+		stopping |= !strncmp(msg, "STOPPING=1", 10);
+	close(fd);
+	assert_true(ready);
+	assert_true(watchdog);
+	assert_true(stopping);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -227,6 +301,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_idle_and_restore_nothing,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unit_like_limits, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_sd_notify, setup,
 						teardown),
 	};
 
