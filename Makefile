@@ -29,11 +29,22 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
+# WERROR=1 (developers, CI) turns warnings into errors, for userspace, the
+# BPF object and the fuzz targets alike.  Off by default, so that a newer
+# compiler in a distribution rebuild warns instead of failing.
+WERROR ?= 0
+ifeq ($(WERROR),1)
+WERROR_FLAG := -Werror
+endif
+
 # Userspace: strict warnings, static-friendly.  STATIC=1 links everything
-# statically (used for the qemu initramfs).  CFLAGS given on the command
-# line replace -g -O2 only: the project's own flags are added by override.
+# statically (used for the qemu initramfs).  CFLAGS, CPPFLAGS and LDFLAGS
+# from the environment (dpkg-buildflags under dpkg-buildpackage) reach the
+# userspace compile and link only, never the BPF compile, whose target is
+# not the host's.  CFLAGS replace -g -O2 only: the project's own flags are
+# added by override.
 CFLAGS   ?= -g -O2
-override CFLAGS += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -DCGW_VERSION=\"$(VERSION)\"
+override CFLAGS += -Wall -Wextra $(WERROR_FLAG) -std=gnu11 -D_GNU_SOURCE -DCGW_VERSION=\"$(VERSION)\"
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 ifeq ($(SANITIZE),1)
 override CFLAGS += $(SAN_FLAGS)
@@ -43,6 +54,15 @@ CPPFLAGS += -Iuser -Ibpf -I$(OUTPUT)
 LIBBPF_LIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
 INIH_LIBS   := $(shell $(PKG_CONFIG) --libs inih 2>/dev/null || echo -linih)
 CAP_LIBS    := $(shell $(PKG_CONFIG) --libs libcap 2>/dev/null || echo -lcap)
+# sd_notify (Type=notify units): libsystemd when pkg-config finds it.  The
+# static build (STATIC=1, the qemu initramfs) goes without: Debian ships no
+# libsystemd.a, and no systemd runs there.  user/notify.c is a no-op then.
+ifneq ($(STATIC),1)
+SYSTEMD_LIBS := $(shell $(PKG_CONFIG) --libs libsystemd 2>/dev/null)
+endif
+ifneq ($(SYSTEMD_LIBS),)
+override CPPFLAGS += -DHAVE_LIBSYSTEMD
+endif
 ifeq ($(STATIC),1)
 # libelf.a needs zlib and zstd.  -static also goes into CFLAGS because the
 # unit-test link rule does not use LDFLAGS (-static is ignored with -c).
@@ -54,7 +74,7 @@ LIBBPF_LIBS := -lbpf -lelf -lz -lzstd
 INIH_LIBS   := -linih
 endif
 
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall $(WERROR_FLAG) \
 	-Ivmlinux/$(ARCH) -Ibpf -mcpu=v3
 
 # Pure-C modules (no libbpf): policy, config, units, cgroup file helpers.
@@ -81,9 +101,10 @@ HELPER_BINS := $(patsubst tests/helpers/%.c,$(OUTPUT)/tests/%,$(HELPER_SRCS))
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all clean deps test test-unit test-integration test-vm vmlinux format demo bench kernel-table
+.PHONY: all clean deps test test-unit test-integration test-vm vmlinux format demo bench kernel-table \
+	man check install uninstall
 
-all: $(OUTPUT)/cgwarden
+all: $(OUTPUT)/cgwarden man
 
 $(OUTPUT) $(OUTPUT)/core $(OUTPUT)/user $(OUTPUT)/tests $(OUTPUT)/tests/lib:
 	$(Q)mkdir -p $@
@@ -112,7 +133,21 @@ $(OUTPUT)/user/%.o: user/%.c user/*.h user/core/*.h bpf/cgwarden.h $(SKELS) | $(
 
 $(OUTPUT)/cgwarden: $(AGENT_OBJS) $(CORE_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ $(LIBBPF_LIBS) $(INIH_LIBS) $(CAP_LIBS) -lz -lm -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LIBBPF_LIBS) $(INIH_LIBS) $(CAP_LIBS) $(SYSTEMD_LIBS) -lz -lm -o $@
+
+# --- man pages (scdoc) ---------------------------------------------------
+SCDOC    ?= scdoc
+MAN_SRCS := $(sort $(wildcard doc/*.scd))
+MAN_PAGES := $(patsubst doc/%.scd,$(OUTPUT)/man/%,$(MAN_SRCS))
+
+$(OUTPUT)/man:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/man/%: doc/%.scd | $(OUTPUT)/man
+	$(call msg,SCDOC,$@)
+	$(Q)$(SCDOC) <$< >$@
+
+man: $(MAN_PAGES)
 
 # --- tests ---------------------------------------------------------------
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(CORE_OBJS) | $(OUTPUT)/tests
@@ -125,12 +160,12 @@ $(OUTPUT)/tests/lib/%.o: tests/integration/%.c tests/integration/*.h $(SKELS) | 
 
 $(OUTPUT)/tests/test_%: tests/integration/test_%.c $(INTEG_LIB_OBJS) $(AGENT_LIB_OBJS) $(CORE_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CPPFLAGS) -Iuser/core -Itests/integration $(CFLAGS) $(LDFLAGS) $^ $(LIBBPF_LIBS) $(INIH_LIBS) $(CAP_LIBS) -lcmocka -lpthread -lz -lm -o $@
+	$(Q)$(CC) $(CPPFLAGS) -Iuser/core -Itests/integration $(CFLAGS) $(LDFLAGS) $^ $(LIBBPF_LIBS) $(INIH_LIBS) $(CAP_LIBS) $(SYSTEMD_LIBS) -lcmocka -lpthread -lz -lm -o $@
 
 # Benchmarks (scripts/bench): real cgroups, the agent, the polling agent.
 $(OUTPUT)/tests/cgw-bench: tests/bench/cgw-bench.c $(INTEG_LIB_OBJS) $(AGENT_LIB_OBJS) $(CORE_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CPPFLAGS) -Iuser/core -Itests/integration $(CFLAGS) $(LDFLAGS) $^ $(LIBBPF_LIBS) $(INIH_LIBS) $(CAP_LIBS) -lpthread -lz -lm -o $@
+	$(Q)$(CC) $(CPPFLAGS) -Iuser/core -Itests/integration $(CFLAGS) $(LDFLAGS) $^ $(LIBBPF_LIBS) $(INIH_LIBS) $(CAP_LIBS) $(SYSTEMD_LIBS) -lpthread -lz -lm -o $@
 
 $(OUTPUT)/tests/cgw-empty: tests/helpers/cgw-empty.c $(OUTPUT)/empty.bpf.o | $(OUTPUT)/tests
 	$(call msg,CC,$@)
@@ -148,6 +183,11 @@ export CGW_BUILD := $(OUTPUT)
 test-unit: $(UNIT_BINS)
 	$(Q)scripts/run-tests unit $(UNIT_BINS)
 
+# What needs no root (dh_auto_test runs it in the package build): the unit
+# tests, and the man pages against --help and the config parser.
+check: test-unit $(OUTPUT)/cgwarden man
+	$(Q)scripts/check-docs $(OUTPUT)/cgwarden $(OUTPUT)/man
+
 test-integration: $(OUTPUT)/cgwarden $(INTEG_BINS) $(HELPER_BINS)
 	$(Q)scripts/run-tests integration $(INTEG_BINS)
 
@@ -160,7 +200,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
 FUZZ_BINS := $(patsubst %,$(OUTPUT)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -DCGW_VERSION=\"$(VERSION)\"
+	-Wall -Wextra $(WERROR_FLAG) -std=gnu11 -D_GNU_SOURCE -DCGW_VERSION=\"$(VERSION)\"
 
 $(OUTPUT)/fuzz:
 	$(Q)mkdir -p $@
@@ -204,10 +244,11 @@ test-vm: tests-build-static
 # Both parts run even when the first fails; `make test` fails if either did.
 TEST_VM ?= 1
 # The README's kernel table is checked against what the matrix tested.
-test: tests-build
+test: tests-build man
 	$(Q)rc=0; \
 	RESULTS=$(OUTPUT)/host-results.txt \
 		scripts/run-tests all $(UNIT_BINS) -- $(INTEG_BINS) || rc=1; \
+	scripts/check-docs $(OUTPUT)/cgwarden $(OUTPUT)/man || rc=1; \
 	if [ "$(TEST_VM)" != 0 ]; then \
 		$(MAKE) --no-print-directory test-vm || rc=1; \
 		scripts/kernel-table --check README.md $(OUTPUT)/host-results.txt \
@@ -224,6 +265,41 @@ kernel-table:
 
 deps:
 	scripts/install-deps
+
+# --- install ---------------------------------------------------------------
+# GNU names; DESTDIR for staged installs (debian/rules).  The unit goes
+# where systemd looks for units, as its pkg-config file says.
+PREFIX     ?= /usr/local
+prefix     ?= $(PREFIX)
+exec_prefix ?= $(prefix)
+sbindir    ?= $(exec_prefix)/sbin
+datadir    ?= $(prefix)/share
+mandir     ?= $(datadir)/man
+sysconfdir ?= /etc
+unitdir    ?= $(or $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null),/lib/systemd/system)
+bashcompdir ?= $(or $(shell $(PKG_CONFIG) --variable=completionsdir bash-completion 2>/dev/null),$(datadir)/bash-completion/completions)
+INSTALL    ?= install
+
+# The config is a conffile: an existing one is never overwritten.
+install: $(OUTPUT)/cgwarden man
+	$(INSTALL) -D -m 0755 $(OUTPUT)/cgwarden $(DESTDIR)$(sbindir)/cgwarden
+	$(INSTALL) -D -m 0644 $(OUTPUT)/man/cgwarden.8 $(DESTDIR)$(mandir)/man8/cgwarden.8
+	$(INSTALL) -D -m 0644 $(OUTPUT)/man/cgwarden.conf.5 $(DESTDIR)$(mandir)/man5/cgwarden.conf.5
+	$(INSTALL) -d $(DESTDIR)$(unitdir)
+	sed 's|@sbindir@|$(sbindir)|g; s|@sysconfdir@|$(sysconfdir)|g' \
+		systemd/cgwarden.service.in >$(DESTDIR)$(unitdir)/cgwarden.service
+	chmod 0644 $(DESTDIR)$(unitdir)/cgwarden.service
+	$(INSTALL) -D -m 0644 contrib/bash-completion/cgwarden $(DESTDIR)$(bashcompdir)/cgwarden
+	[ -e $(DESTDIR)$(sysconfdir)/cgwarden/cgwarden.conf ] || \
+		$(INSTALL) -D -m 0644 examples/cgwarden.conf $(DESTDIR)$(sysconfdir)/cgwarden/cgwarden.conf
+
+# Leaves the config (it may hold the operator's edits) and /run.
+uninstall:
+	rm -f $(DESTDIR)$(sbindir)/cgwarden \
+		$(DESTDIR)$(mandir)/man8/cgwarden.8 \
+		$(DESTDIR)$(mandir)/man5/cgwarden.conf.5 \
+		$(DESTDIR)$(unitdir)/cgwarden.service \
+		$(DESTDIR)$(bashcompdir)/cgwarden
 
 # The README's first command: a live scenario on real cgroups.
 demo: $(OUTPUT)/cgwarden $(HELPER_BINS)

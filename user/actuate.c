@@ -29,6 +29,7 @@
 
 #include "actuate.h"
 #include "json.h"
+#include "log.h"
 #include "state.h"
 
 #define ACT_MAX_NODES 1024
@@ -136,7 +137,7 @@ static int save_state(struct act_ctx *a, const struct cgw_file *pending,
 	snprintf(st.mode, sizeof(st.mode), "%s", cgw_mode_name(a->hier->mode));
 	st.e = calloc(a->nnodes * 2 + 1, sizeof(*st.e));
 	if (!st.e) {
-		fprintf(stderr, "cgwarden: state file: out of memory\n");
+		cgw_log(CGW_LOG_ERR, "state file: out of memory");
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < a->nnodes; i++) {
@@ -165,7 +166,7 @@ static int save_state(struct act_ctx *a, const struct cgw_file *pending,
 	}
 	ret = cgw_state_write(a->state_file, &st, err, sizeof(err));
 	if (ret)
-		fprintf(stderr, "cgwarden: %s\n", err);
+		cgw_log(CGW_LOG_ERR, "%s", err);
 	free(st.e);
 	return ret;
 }
@@ -177,13 +178,15 @@ static void report(const struct act_ctx *a, const char *type, const char *name,
 		   const char *reason, uint64_t t_event, uint64_t t_written,
 		   bool saved)
 {
-	fprintf(stderr, "cgwarden: %s%s [%s] %s %s: %s -> %s (%s)", type,
-		a->dry_run ? " (dry run)" : "", name, f->rel, f->name, old, new,
-		reason);
+	char after[64] = "";
+
 	if (t_event && t_written > t_event)
-		fprintf(stderr, ", %.1f us after the breach",
-			(double)(t_written - t_event) / 1e3);
-	fputc('\n', stderr);
+		snprintf(after, sizeof(after), ", %.1f us after the breach",
+			 (double)(t_written - t_event) / 1e3);
+	/* one line per action: old -> new (why) */
+	cgw_log(CGW_LOG_NOTICE, "%s%s [%s] %s %s: %s -> %s (%s)%s", type,
+		a->dry_run ? " (dry run)" : "", name, f->rel, f->name, old, new,
+		reason, after);
 	if (!a->json)
 		return;
 	printf("{\"type\":\"%s\",\"name\":", type);
@@ -225,8 +228,8 @@ static int act_write(struct act_ctx *a, struct act_node *n, struct cgw_file *f,
 	    (!f->changed || !strcmp(old, f->written))) {
 		ret = save_state(a, f, f->changed ? f->original : old, want);
 		if (ret) {
-			fprintf(stderr,
-				"cgwarden: [%s] %s/%s not written: its original could not be saved\n",
+			cgw_log(CGW_LOG_ERR,
+				"[%s] %s/%s not written: its original could not be saved",
 				group_name(a, g), f->rel, f->name);
 			return ret;
 		}
@@ -235,13 +238,13 @@ static int act_write(struct act_ctx *a, struct act_node *n, struct cgw_file *f,
 	ret = cgw_file_set(f, want, a->dry_run, old, sizeof(old), &res);
 	t_written = cgw_now_ns();
 	if (ret) {
-		fprintf(stderr, "cgwarden: [%s] %s/%s: cannot write '%s': %s\n",
+		cgw_log(CGW_LOG_ERR, "[%s] %s/%s: cannot write '%s': %s",
 			group_name(a, g), f->rel, f->name, want,
 			strerror(-ret));
 		if (ret == -ENOENT || ret == -ENODEV) {
 			n->gone = true;
-			fprintf(stderr,
-				"cgwarden: cgroup %s vanished; no longer managed\n",
+			cgw_log(CGW_LOG_WARNING,
+				"cgroup %s vanished; no longer managed",
 				n->rel);
 		}
 		return ret;
@@ -254,8 +257,8 @@ static int act_write(struct act_ctx *a, struct act_node *n, struct cgw_file *f,
 		if (!was_changed)
 			return 1;
 		a->released++;
-		fprintf(stderr,
-			"cgwarden: [%s] %s/%s changed by someone else (%s, we wrote %s): no longer managed\n",
+		cgw_log(CGW_LOG_WARNING,
+			"[%s] %s/%s changed by someone else (%s, we wrote %s): no longer managed",
 			group_name(a, g), f->rel, f->name, old, f->written);
 		save_state(a, NULL, NULL, NULL);
 		return 1;
@@ -425,8 +428,8 @@ static void discover(struct act_ctx *a, const char *rel, const char *scope)
 				continue;
 			ret = node_add(a, child, -1, 0, 0);
 			if (ret < 0 && ret != -ENOENT)
-				fprintf(stderr,
-					"cgwarden: cannot follow competitor %s: %s\n",
+				cgw_log(CGW_LOG_WARNING,
+					"cannot follow competitor %s: %s",
 					child, strerror(-ret));
 		}
 		if (dir)
@@ -635,8 +638,8 @@ static void escalate(struct act_ctx *a, int g, struct act_node *n,
 	}
 	ret = cgw_policy_caps(comp, k, target, a->active_ppm, cap);
 	if (ret <= 0) {
-		fprintf(stderr,
-			"cgwarden: [%s] %s below min_share: %s\n",
+		cgw_log(CGW_LOG_WARNING,
+			"[%s] %s below min_share: %s",
 			group_name(a, g), n->rel,
 			ret < 0 ? "min_share + margin leaves no room to cap competitors at" :
 				  "no active competitor to cap; nothing more to do");
@@ -726,8 +729,8 @@ static void report_unreachable(struct act_ctx *a, struct act_node *n,
 		return;
 	if (o->unreachable_edge > 0)
 		a->unreachable++;
-	fprintf(stderr,
-		"cgwarden: [%s] %s min_share %s: the set of %s's siblings gets %.1f%% of the machine (its shares + idle), the target is %.1f%%%s\n",
+	cgw_log(CGW_LOG_WARNING,
+		"[%s] %s min_share %s: the set of %s's siblings gets %.1f%% of the machine (its shares + idle), the target is %.1f%%%s",
 		group_name(a, n->group), n->rel,
 		o->unreachable_edge > 0 ? "unreachable" : "reachable again",
 		n->rel, sp->cap_ppm / 1e4, sp->target_ppm / 1e4,
@@ -1032,22 +1035,22 @@ int act_restore_all(struct act_ctx *a)
 			ret = cgw_file_restore(fs[k], a->dry_run, cur,
 					       sizeof(cur), &res);
 			if (ret == -ENODEV || ret == -ENOENT || n->gone) {
-				fprintf(stderr,
-					"cgwarden: cgroup %s vanished: nothing to restore\n",
+				cgw_log(CGW_LOG_NOTICE,
+					"cgroup %s vanished: nothing to restore",
 					n->rel);
 				continue;
 			}
 			if (ret) {
-				fprintf(stderr,
-					"cgwarden: cannot restore %s/%s to '%s': %s\n",
+				cgw_log(CGW_LOG_ERR,
+					"cannot restore %s/%s to '%s': %s",
 					fs[k]->rel, fs[k]->name, orig,
 					strerror(-ret));
 				failed++;
 				continue;
 			}
 			if (res == CGW_SET_FOREIGN) {
-				fprintf(stderr,
-					"cgwarden: %s/%s left as %s: changed by someone else\n",
+				cgw_log(CGW_LOG_WARNING,
+					"%s/%s left as %s: changed by someone else",
 					fs[k]->rel, fs[k]->name, cur);
 				continue;
 			}
@@ -1060,7 +1063,7 @@ int act_restore_all(struct act_ctx *a)
 		char err[512];
 
 		if (cgw_state_write(a->state_file, &empty, err, sizeof(err)))
-			fprintf(stderr, "cgwarden: %s\n", err);
+			cgw_log(CGW_LOG_ERR, "%s", err);
 	}
 	return failed;
 }

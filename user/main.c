@@ -23,7 +23,10 @@
 #include "cgroupfs.h"
 #include "config.h"
 #include "json.h"
+#include "log.h"
+#include "notify.h"
 #include "privs.h"
+#include "probe.h"
 #include "restore.h"
 #include "state.h"
 #include "trust.h"
@@ -48,6 +51,7 @@ struct agent {
 	int trace_windows;
 	int restore;
 	int rt_priority;
+	int probe;
 	enum warden_clock clock;
 	const char *state_file;
 	struct cgw_config *cfg;
@@ -59,6 +63,7 @@ struct agent {
 	struct act_ctx act;
 	int act_ready;
 	int epfd, tfd;
+	int wdfd; /* watchdog timerfd, -1 without WatchdogSec= */
 };
 
 static volatile sig_atomic_t exiting, want_stats;
@@ -113,6 +118,7 @@ static void usage(FILE *f)
 		"Usage: cgwarden -c FILE [-v] [--json] [--dry-run] [--cgroup-root DIR]\n"
 		"       cgwarden --check -c FILE [--cgroup-root DIR]\n"
 		"       cgwarden --restore [--state-file FILE]\n"
+		"       cgwarden --probe [-c FILE] [--cgroup-root DIR]\n"
 		"\n"
 		"Keeps CPU share promises made to cgroups: accounts CPU time per cgroup\n"
 		"in the kernel (sched_switch), evaluates min_share/max_share over short\n"
@@ -125,6 +131,9 @@ static void usage(FILE *f)
 		"      --state-file FILE  originals of changed values, for --restore\n"
 		"                         (default " CGW_STATE_DEFAULT ")\n"
 		"      --restore          put back what a crashed agent changed, exit\n"
+		"      --probe            print what this machine offers the agent\n"
+		"                         (kernel, BPF, cgroups, capabilities), exit\n"
+		"                         0 if it can run here\n"
 		"      --rt-priority N    run at SCHED_FIFO priority N (1-99), memory\n"
 		"                         locked: reacts in microseconds even when the\n"
 		"                         CPUs it protects are saturated\n"
@@ -143,7 +152,7 @@ static void usage(FILE *f)
 static int parse_args(struct agent *a, int argc, char **argv)
 {
 	enum { OPT_CHECK = 256, OPT_JSON, OPT_DRY, OPT_ROOT, OPT_TRACE,
-	       OPT_RESTORE, OPT_STATE, OPT_RT, OPT_CLOCK };
+	       OPT_RESTORE, OPT_STATE, OPT_RT, OPT_CLOCK, OPT_PROBE };
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check", no_argument, NULL, OPT_CHECK },
@@ -152,6 +161,7 @@ static int parse_args(struct agent *a, int argc, char **argv)
 		{ "cgroup-root", required_argument, NULL, OPT_ROOT },
 		{ "trace-windows", no_argument, NULL, OPT_TRACE },
 		{ "restore", no_argument, NULL, OPT_RESTORE },
+		{ "probe", no_argument, NULL, OPT_PROBE },
 		{ "state-file", required_argument, NULL, OPT_STATE },
 		{ "rt-priority", required_argument, NULL, OPT_RT },
 		{ "window-clock", required_argument, NULL, OPT_CLOCK },
@@ -185,6 +195,9 @@ static int parse_args(struct agent *a, int argc, char **argv)
 		case OPT_RESTORE:
 			a->restore = 1;
 			break;
+		case OPT_PROBE:
+			a->probe = 1;
+			break;
 		case OPT_STATE:
 			a->state_file = optarg;
 			break;
@@ -196,8 +209,8 @@ static int parse_args(struct agent *a, int argc, char **argv)
 			else if (!strcmp(optarg, "auto"))
 				a->clock = WARDEN_CLOCK_AUTO;
 			else {
-				fprintf(stderr,
-					"cgwarden: --window-clock: '%s' is not timer, perf or auto\n",
+				cgw_log(CGW_LOG_ERR,
+					"--window-clock: '%s' is not timer, perf or auto",
 					optarg);
 				return -EINVAL;
 			}
@@ -207,8 +220,8 @@ static int parse_args(struct agent *a, int argc, char **argv)
 			long v = strtol(optarg, &end, 10);
 
 			if (*end || v < 1 || v > 99) {
-				fprintf(stderr,
-					"cgwarden: --rt-priority: '%s' is not 1..99\n",
+				cgw_log(CGW_LOG_ERR,
+					"--rt-priority: '%s' is not 1..99",
 					optarg);
 				return -EINVAL;
 			}
@@ -230,15 +243,15 @@ static int parse_args(struct agent *a, int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "cgwarden: unexpected argument '%s'\n",
+		cgw_log(CGW_LOG_ERR, "unexpected argument '%s'",
 			argv[optind]);
 		usage(stderr);
 		return -EINVAL;
 	}
-	if (a->restore)
+	if (a->restore || a->probe)
 		return 0;
 	if (!a->config_path) {
-		fprintf(stderr, "cgwarden: no configuration given (-c FILE)\n");
+		cgw_log(CGW_LOG_ERR, "no configuration given (-c FILE)");
 		usage(stderr);
 		return -EINVAL;
 	}
@@ -266,8 +279,8 @@ static int check_gone(struct agent *a, struct group *g)
 	if (faccessat(g->dirfd, "cgroup.procs", F_OK, 0) == 0)
 		return 0;
 	g->gone = 1;
-	fprintf(stderr,
-		"cgwarden: cgroup [%s] %s vanished; no longer watched\n",
+	cgw_log(CGW_LOG_WARNING,
+		"cgroup [%s] %s vanished; no longer watched",
 		g->cfg->name, g->cfg->path);
 	warden_unwatch(&a->w, g->slot);
 	return 1;
@@ -304,6 +317,22 @@ static const char *event_op(const struct cgw_event *e)
 	}
 }
 
+/* A broken promise is a warning; its end and the rest are routine. */
+static int event_level(const struct cgw_event *e)
+{
+	switch (e->type) {
+	case CGW_EV_BREACH:
+	case CGW_EV_PERSIST:
+		return CGW_LOG_WARNING;
+	case CGW_EV_WINDOW:
+		return CGW_LOG_DEBUG;
+	case CGW_EV_CLEAR:
+		return CGW_LOG_NOTICE;
+	default:
+		return CGW_LOG_INFO;
+	}
+}
+
 /* One line per record on stderr, and a JSON object with --json.  @name is
  * the group's section, or "-" for a competitor's activity edge. */
 static void print_event(struct agent *a, const char *name, const char *path,
@@ -316,14 +345,14 @@ static void print_event(struct agent *a, const char *name, const char *path,
 	cgw_format_duration(e->window_ns, win, sizeof(win));
 	cgw_format_duration(e->wait_ns, wait, sizeof(wait));
 	if (activity)
-		fprintf(stderr,
-			"cgwarden: %s competitor %s: share %u.%02u%% (last window %u.%02u%%) over %s\n",
+		cgw_log(CGW_LOG_INFO,
+			"%s competitor %s: share %u.%02u%% (last window %u.%02u%%) over %s",
 			type, path, e->share_ppm / 10000,
 			e->share_ppm / 100 % 100, e->win_share_ppm / 10000,
 			e->win_share_ppm / 100 % 100, win);
 	else
-		fprintf(stderr,
-			"cgwarden: %s%s [%s] %s %s: share %u.%02u%% %s %u.%02u%%, demand %u.%02u%%, wait %s over %s\n",
+		cgw_log(event_level(e),
+			"%s%s [%s] %s %s: share %u.%02u%% %s %u.%02u%%, demand %u.%02u%%, wait %s over %s",
 			type, e->type == CGW_EV_PERSIST ? " (persists)" : "",
 			name, path, kind_name(e->kind), e->share_ppm / 10000,
 			e->share_ppm / 100 % 100, event_op(e),
@@ -383,8 +412,8 @@ static void print_stats(struct agent *a)
 	struct cgw_stats st;
 
 	warden_stats(&a->w, &st);
-	fprintf(stderr,
-		"cgwarden: kernel side: %llu windows evaluated, %llu events sent, %llu dropped (ring buffer full), %llu late windows, %llu stale-CPU corrections, %llu impossible waits rejected, %llu tasks with more than %d watched ancestors (the outer ones not credited)\n",
+	cgw_log(CGW_LOG_INFO,
+		"kernel side: %llu windows evaluated, %llu events sent, %llu dropped (ring buffer full), %llu late windows, %llu stale-CPU corrections, %llu impossible waits rejected, %llu tasks with more than %d watched ancestors (the outer ones not credited)",
 		(unsigned long long)st.windows,
 		(unsigned long long)st.events_sent,
 		(unsigned long long)st.events_dropped,
@@ -402,7 +431,7 @@ static int load_config(struct agent *a)
 
 	hret = cgw_hier_open(a->cgroup_root, &a->hier, err, sizeof(err));
 	if (hret)
-		fprintf(stderr, "cgwarden: %s\n", err);
+		cgw_log(CGW_LOG_ERR, "%s", err);
 	a->cfg = calloc(1, sizeof(*a->cfg));
 	diag = calloc(1, sizeof(*diag));
 	if (!a->cfg || !diag) {
@@ -412,15 +441,17 @@ static int load_config(struct agent *a)
 	ret = cgw_config_load(a->config_path, hret ? NULL : a->hier.root,
 			      a->cfg, diag);
 	for (size_t i = 0; i < diag->n; i++)
-		fprintf(stderr, "%s\n", diag->msg[i]);
+		cgw_log_plain(CGW_LOG_ERR, "%s", diag->msg[i]);
 	if (diag->dropped)
-		fprintf(stderr, "(%zu more errors)\n", diag->dropped);
+		cgw_log_plain(CGW_LOG_ERR, "(%zu more errors)", diag->dropped);
 	free(diag);
 	return ret ? ret : hret;
 }
 
 static int resolve_groups(struct agent *a)
 {
+	if (!a->cfg->ngroups)
+		return 0; /* idle: see idle() */
 	a->groups = calloc(a->cfg->ngroups, sizeof(*a->groups));
 	if (!a->groups)
 		return -ENOMEM;
@@ -433,7 +464,7 @@ static int resolve_groups(struct agent *a)
 		g->dirfd = cgw_hier_openat(&a->hier, gc->path,
 					   O_PATH | O_DIRECTORY);
 		if (g->dirfd < 0) {
-			fprintf(stderr, "cgwarden: %s:%d: [%s] %s/%s: %s\n",
+			cgw_log(CGW_LOG_ERR, "%s:%d: [%s] %s/%s: %s",
 				a->cfg->file, gc->line, gc->name, a->hier.root,
 				gc->path, strerror(-g->dirfd));
 			return g->dirfd;
@@ -441,8 +472,8 @@ static int resolve_groups(struct agent *a)
 		a->ngroups++;
 		ret = cgw_hier_cgid(&a->hier, gc->path, &g->cgid);
 		if (ret) {
-			fprintf(stderr,
-				"cgwarden: [%s] %s: cannot get cgroup id: %s\n",
+			cgw_log(CGW_LOG_ERR,
+				"[%s] %s: cannot get cgroup id: %s",
 				gc->name, gc->path, strerror(-ret));
 			return ret;
 		}
@@ -480,10 +511,12 @@ static int start(struct agent *a)
 	int ret;
 
 	ret = warden_probe(err, sizeof(err));
+	if (!ret && probe_start_warnings(err, sizeof(err)))
+		cgw_warn("%s", err);
 	if (!ret)
 		ret = warden_load(&a->w, &o, err, sizeof(err));
 	if (ret) {
-		fprintf(stderr, "cgwarden: %s\n", err);
+		cgw_log(CGW_LOG_ERR, "%s", err);
 		return ret;
 	}
 	ret = act_init(&a->act, &a->hier, a->cfg, &a->w, a->state_file,
@@ -499,7 +532,7 @@ static int start(struct agent *a)
 		if (!ret)
 			ret = act_add_group(&a->act, (int)i, g->cgid, g->slot);
 		if (ret) {
-			fprintf(stderr, "cgwarden: [%s] %s: cannot watch: %s\n",
+			cgw_log(CGW_LOG_ERR, "[%s] %s: cannot watch: %s",
 				g->cfg->name, g->cfg->path, strerror(-ret));
 			return ret;
 		}
@@ -508,17 +541,17 @@ static int start(struct agent *a)
 				 NULL);
 	if (!a->rb) {
 		ret = -errno;
-		fprintf(stderr, "cgwarden: cannot create ring buffer: %s\n",
+		cgw_log(CGW_LOG_ERR, "cannot create ring buffer: %s",
 			strerror(errno));
 		return ret;
 	}
 	ret = warden_attach(&a->w, err, sizeof(err));
 	if (ret) {
-		fprintf(stderr, "cgwarden: %s\n", err);
+		cgw_log(CGW_LOG_ERR, "%s", err);
 		return ret;
 	}
-	fprintf(stderr,
-		"cgwarden: watching %zu cgroup%s (%zu with competitors) on %s (%s), window %llu us (%s), cooldown %llu us%s\n",
+	cgw_log(CGW_LOG_NOTICE,
+		"watching %zu cgroup%s (%zu with competitors) on %s (%s), window %llu us (%s), cooldown %llu us%s",
 		a->ngroups, a->ngroups == 1 ? "" : "s", a->act.nnodes, a->hier.root,
 		cgw_mode_name(a->hier.mode),
 		(unsigned long long)(a->cfg->window_ns / 1000),
@@ -539,6 +572,33 @@ static int arm_timer(struct agent *a, uint64_t deadline)
 	return timerfd_settime(a->tfd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
+/*
+ * Only when the unit sets WatchdogSec= (sd_watchdog_enabled()): a timer at
+ * half the interval, i.e. 2 wakeups per WatchdogSec.  Without it the
+ * agent makes no wakeups of its own at rest.
+ */
+static int setup_watchdog(struct agent *a)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	uint64_t usec = notify_watchdog_usec() / 2;
+	struct itimerspec its = {
+		.it_value.tv_sec = (time_t)(usec / 1000000),
+		.it_value.tv_nsec = (long)(usec % 1000000) * 1000,
+	};
+
+	if (!usec)
+		return 0;
+	its.it_interval = its.it_value;
+	a->wdfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (a->wdfd < 0 || timerfd_settime(a->wdfd, 0, &its, NULL))
+		return -errno;
+	ev.data.fd = a->wdfd;
+	if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, a->wdfd, &ev))
+		return -errno;
+	notify_watchdog();
+	return 0;
+}
+
 static int setup_loop(struct agent *a)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
@@ -547,13 +607,15 @@ static int setup_loop(struct agent *a)
 	a->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (a->epfd < 0 || a->tfd < 0)
 		return -errno;
-	ev.data.fd = ring_buffer__epoll_fd(a->rb);
-	if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
-		return -errno;
+	if (a->rb) {
+		ev.data.fd = ring_buffer__epoll_fd(a->rb);
+		if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
+			return -errno;
+	}
 	ev.data.fd = a->tfd;
 	if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, a->tfd, &ev))
 		return -errno;
-	return 0;
+	return setup_watchdog(a);
 }
 
 /*
@@ -564,13 +626,13 @@ static int setup_loop(struct agent *a)
  */
 static int run(struct agent *a, const sigset_t *waitmask)
 {
-	struct epoll_event ev[2];
+	struct epoll_event ev[3];
 	uint64_t expirations;
 	int n, ret = 0;
 
 	ret = setup_loop(a);
 	if (ret) {
-		fprintf(stderr, "cgwarden: event loop: %s\n", strerror(-ret));
+		cgw_log(CGW_LOG_ERR, "event loop: %s", strerror(-ret));
 		return ret;
 	}
 	while (!exiting) {
@@ -578,35 +640,40 @@ static int run(struct agent *a, const sigset_t *waitmask)
 			want_stats = 0;
 			print_stats(a);
 		}
-		n = epoll_pwait(a->epfd, ev, 2, -1, waitmask);
+		n = epoll_pwait(a->epfd, ev, 3, -1, waitmask);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			ret = -errno;
-			fprintf(stderr, "cgwarden: epoll_pwait: %s\n",
+			cgw_log(CGW_LOG_ERR, "epoll_pwait: %s",
 				strerror(errno));
 			break;
 		}
-		ret = ring_buffer__consume(a->rb);
+		if (a->wdfd >= 0 &&
+		    read(a->wdfd, &expirations, sizeof(expirations)) > 0)
+			notify_watchdog();
+		ret = a->rb ? ring_buffer__consume(a->rb) : 0;
 		if (ret < 0) {
-			fprintf(stderr, "cgwarden: ring buffer: %s\n",
+			cgw_log(CGW_LOG_ERR, "ring buffer: %s",
 				strerror(-ret));
 			break;
 		}
 		ret = 0;
 		if (read(a->tfd, &expirations, sizeof(expirations)) < 0 &&
 		    errno != EAGAIN)
-			fprintf(stderr, "cgwarden: timerfd: %s\n",
+			cgw_log(CGW_LOG_ERR, "timerfd: %s",
 				strerror(errno));
-		if (arm_timer(a, act_tick(&a->act, cgw_now_ns())))
-			fprintf(stderr, "cgwarden: timerfd: %s\n",
+		if (a->act_ready &&
+		    arm_timer(a, act_tick(&a->act, cgw_now_ns())))
+			cgw_log(CGW_LOG_ERR, "timerfd: %s",
 				strerror(errno));
 		if (a->verbose && n)
 			print_stats(a);
 	}
+	notify_stopping();
 	if (exiting)
-		fprintf(stderr, "cgwarden: %s: restoring and exiting%s\n",
-			strsignal(exiting),
+		cgw_log(CGW_LOG_NOTICE, "%s: %sexiting%s", strsignal(exiting),
+			a->act_ready ? "restoring and " : "",
 			exiting == SIGHUP ? " (reload is not supported yet)" :
 					    "");
 	return ret;
@@ -614,29 +681,33 @@ static int run(struct agent *a, const sigset_t *waitmask)
 
 /*
  * After attach: keep only what the rest of the run needs (user/privs.h).
- * With --rt-priority, memory stays locked (MCL_FUTURE) without
- * CAP_IPC_LOCK only under an unlimited RLIMIT_MEMLOCK: set it first.
- * Where that is refused (no CAP_SYS_RESOURCE and a finite hard limit, as
- * in some containers), CAP_IPC_LOCK is kept instead.
+ * With --rt-priority, memory stays locked for future allocations
+ * (MCL_FUTURE) without CAP_IPC_LOCK only under an unlimited
+ * RLIMIT_MEMLOCK: raise it first.  Without CAP_SYS_RESOURCE (a service
+ * whose bounding set leaves it out) a finite hard limit cannot be raised:
+ * then what is mapped now stays locked (MCL_CURRENT, done while
+ * CAP_IPC_LOCK is still held) and later allocations are not locked,
+ * rather than failing once they pass the limit.  A warning, not an error.
  */
 static int drop_privileges(struct agent *a)
 {
 	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
-	bool ipc_lock = false;
 
 	if (a->rt_priority && setrlimit(RLIMIT_MEMLOCK, &rl)) {
-		if (errno != EPERM) {
-			fprintf(stderr, "cgwarden: RLIMIT_MEMLOCK: %s\n",
-				strerror(errno));
+		int err = errno;
+
+		if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_MEMLOCK, &rl);
+		}
+		if (mlockall(MCL_CURRENT)) {
+			cgw_err("--rt-priority: mlockall: %s", strerror(errno));
 			return -errno;
 		}
-		getrlimit(RLIMIT_MEMLOCK, &rl);
-		fprintf(stderr,
-			"cgwarden: --rt-priority: RLIMIT_MEMLOCK cannot be lifted (hard limit %llu kB, no CAP_SYS_RESOURCE): keeping CAP_IPC_LOCK so memory stays locked\n",
-			(unsigned long long)rl.rlim_max / 1024);
-		ipc_lock = true;
+		cgw_warn("--rt-priority: cannot lift RLIMIT_MEMLOCK (%s, hard limit %llu bytes): memory mapped so far stays locked, later allocations are not (set LimitMEMLOCK=infinity or grant CAP_SYS_RESOURCE)",
+			 strerror(err), (unsigned long long)rl.rlim_max);
 	}
-	return privs_drop(ipc_lock);
+	return privs_drop();
 }
 
 /*
@@ -650,11 +721,11 @@ static int check_paths(struct agent *a)
 	int ret;
 
 	if (cgw_trust_insecure())
-		fprintf(stderr,
-			"cgwarden: " CGW_TRUST_ENV "=1: owner and mode checks of the config and state file are OFF\n");
+		cgw_log(CGW_LOG_WARNING,
+			"" CGW_TRUST_ENV "=1: owner and mode checks of the config and state file are OFF");
 	ret = cgw_trust_dir_of(a->state_file, err, sizeof(err));
 	if (ret) {
-		fprintf(stderr, "cgwarden: state file %s\n", err);
+		cgw_log(CGW_LOG_ERR, "state file %s", err);
 		return ret;
 	}
 	return resolve_groups(a);
@@ -665,16 +736,47 @@ static int set_realtime(int prio)
 	struct sched_param sp = { .sched_priority = prio };
 
 	if (mlockall(MCL_CURRENT | MCL_FUTURE)) {
-		fprintf(stderr, "cgwarden: --rt-priority: mlockall: %s\n",
+		cgw_log(CGW_LOG_ERR, "--rt-priority: mlockall: %s",
 			strerror(errno));
 		return -errno;
 	}
 	if (sched_setscheduler(0, SCHED_FIFO, &sp)) {
-		fprintf(stderr, "cgwarden: --rt-priority: SCHED_FIFO %d: %s\n",
+		cgw_log(CGW_LOG_ERR, "--rt-priority: SCHED_FIFO %d: %s",
 			prio, strerror(errno));
 		return -errno;
 	}
 	return 0;
+}
+
+static void cleanup(struct agent *a);
+
+/*
+ * A configuration without groups (the commented example shipped in /etc)
+ * is valid: the agent loads nothing into the kernel and just waits for a
+ * signal, so that the service can be enabled before it is configured.
+ */
+static int idle(struct agent *a)
+{
+	cgw_notice("%s: no groups configured: idle, nothing loaded into the kernel",
+		   a->config_path);
+	return 0;
+}
+
+/* `--probe`: the table of requirements; with -c, the configured groups'
+ * cpu controller too.  Exit 0 when the agent can run here. */
+static int probe(struct agent *a)
+{
+	int ret = 0;
+
+	if (a->config_path) {
+		ret = load_config(a);
+		if (ret)
+			cgw_err("%s: invalid configuration", a->config_path);
+	}
+	if (probe_print(stdout, a->cgroup_root, ret ? NULL : a->cfg))
+		ret = 1;
+	cleanup(a);
+	return ret ? 1 : 0;
 }
 
 static int restore_on_exit(struct agent *a)
@@ -684,8 +786,8 @@ static int restore_on_exit(struct agent *a)
 	if (!a->act_ready)
 		return 0;
 	failed = act_restore_all(&a->act);
-	fprintf(stderr,
-		"cgwarden: %llu writes, %llu skipped (already right), %llu files released to someone else; %d not restored\n",
+	cgw_log(CGW_LOG_NOTICE,
+		"%llu writes, %llu skipped (already right), %llu files released to someone else; %d not restored",
 		(unsigned long long)a->act.writes,
 		(unsigned long long)a->act.skipped,
 		(unsigned long long)a->act.released, failed);
@@ -698,6 +800,8 @@ static void cleanup(struct agent *a)
 		act_free(&a->act);
 	if (a->tfd >= 0)
 		close(a->tfd);
+	if (a->wdfd >= 0)
+		close(a->wdfd);
 	if (a->epfd >= 0)
 		close(a->epfd);
 	ring_buffer__free(a->rb);
@@ -715,7 +819,8 @@ static void cleanup(struct agent *a)
 
 int main(int argc, char **argv)
 {
-	struct agent a = { .hier.root_fd = -1, .epfd = -1, .tfd = -1 };
+	struct agent a = { .hier.root_fd = -1, .epfd = -1, .tfd = -1,
+			   .wdfd = -1 };
 	sigset_t waitmask;
 	int ret;
 
@@ -727,10 +832,12 @@ int main(int argc, char **argv)
 		a.state_file = CGW_STATE_DEFAULT;
 	if (a.restore)
 		return restore_from_state(a.state_file, a.cgroup_root, a.json);
+	if (a.probe)
+		return probe(&a);
 
 	ret = load_config(&a);
 	if (ret) {
-		fprintf(stderr, "cgwarden: %s: invalid configuration, nothing loaded\n",
+		cgw_log(CGW_LOG_ERR, "%s: invalid configuration, nothing loaded",
 			a.config_path);
 		ret = 1;
 		goto cleanup;
@@ -763,11 +870,18 @@ int main(int argc, char **argv)
 	if (a.rt_priority)
 		ret = set_realtime(a.rt_priority);
 	if (!ret)
-		ret = start(&a);
+		ret = a.ngroups ? start(&a) : idle(&a);
 	if (!ret)
 		ret = drop_privileges(&a);
-	if (!ret)
+	if (!ret) {
+		if (a.ngroups)
+			notify_ready("watching %zu cgroup%s on %s (%s)",
+				     a.ngroups, a.ngroups == 1 ? "" : "s",
+				     a.hier.root, cgw_mode_name(a.hier.mode));
+		else
+			notify_ready("idle: no groups in %s", a.config_path);
 		ret = run(&a, &waitmask);
+	}
 	if (restore_on_exit(&a))
 		ret = 1;
 	ret = ret ? 1 : 0;

@@ -6,13 +6,11 @@
 #include <sys/capability.h>
 #include <sys/prctl.h>
 
+#include "log.h"
 #include "privs.h"
 
-static const cap_value_t kept[] = { CAP_BPF, CAP_DAC_OVERRIDE, CAP_IPC_LOCK };
-/* CAP_IPC_LOCK, last, only with privs_drop(true) */
-#define NKEPT_ALL ((int)(sizeof(kept) / sizeof(kept[0])))
-static int nkept = NKEPT_ALL - 1;
-#define NKEPT nkept
+static const cap_value_t kept[] = { CAP_BPF, CAP_DAC_OVERRIDE };
+#define NKEPT ((int)(sizeof(kept) / sizeof(kept[0])))
 
 static cap_t raised, lowered; /* NULL until privs_drop() */
 
@@ -24,40 +22,54 @@ static bool is_kept(cap_value_t c)
 	return false;
 }
 
+static bool holds_setpcap(void)
+{
+	cap_flag_value_t v = CAP_CLEAR;
+	cap_t cur = cap_get_proc();
+
+	if (cur && cap_get_flag(cur, CAP_SETPCAP, CAP_EFFECTIVE, &v))
+		v = CAP_CLEAR;
+	cap_free(cur);
+	return v == CAP_SET;
+}
+
 static int fail(const char *what)
 {
 	int ret = errno ? -errno : -EPERM;
 
-	fprintf(stderr, "cgwarden: dropping capabilities: %s: %s\n", what,
+	cgw_log(CGW_LOG_ERR, "dropping capabilities: %s: %s", what,
 		strerror(-ret));
 	return ret;
 }
 
-int privs_drop(bool ipc_lock)
+int privs_drop(void)
 {
 	cap_value_t last = cap_max_bits();
 	cap_t r = cap_init(), l = cap_init();
 	const char *what = NULL;
 	int ret = 0;
 
-	if (ipc_lock)
-		nkept = NKEPT_ALL;
 	if (!r || !l) {
 		what = "cap_init";
 		goto cleanup;
 	}
-	/* the bounding set first: it needs CAP_SETPCAP, still effective */
-	for (cap_value_t c = 0; c < last && !what; c++)
+	/*
+	 * The bounding set first: it needs CAP_SETPCAP, still effective.
+	 * A service manager may have left CAP_SETPCAP out of the bounding
+	 * set already (systemd's CapabilityBoundingSet=): then it has
+	 * narrowed the set itself, and trying would only fail with EPERM.
+	 */
+	if (!holds_setpcap())
+		cgw_log(CGW_LOG_INFO,
+			"no CAP_SETPCAP: bounding set left as the service manager set it");
+	for (cap_value_t c = 0; c < last && !what && holds_setpcap(); c++)
 		if (!is_kept(c) && cap_drop_bound(c) && errno != EINVAL)
 			what = "cap_drop_bound";
 	if (!what && (cap_set_flag(r, CAP_PERMITTED, NKEPT, kept, CAP_SET) ||
 		      cap_set_flag(r, CAP_EFFECTIVE, NKEPT, kept, CAP_SET) ||
 		      cap_set_flag(l, CAP_PERMITTED, NKEPT, kept, CAP_SET)))
 		what = "cap_set_flag";
-	/* permitted := kept, effective := none (but CAP_IPC_LOCK) */
-	if (!what && ipc_lock &&
-	    cap_set_flag(l, CAP_EFFECTIVE, 1, &kept[NKEPT_ALL - 1], CAP_SET))
-		what = "cap_set_flag";
+	/* permitted := kept, effective := none */
 	if (!what && cap_set_proc(l))
 		what = "cap_set_proc";
 	if (!what && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
@@ -77,13 +89,13 @@ cleanup:
 void privs_raise(void)
 {
 	if (raised && cap_set_proc(raised))
-		fprintf(stderr, "cgwarden: raising capabilities: %s\n",
+		cgw_log(CGW_LOG_ERR, "raising capabilities: %s",
 			strerror(errno));
 }
 
 void privs_lower(void)
 {
 	if (lowered && cap_set_proc(lowered))
-		fprintf(stderr, "cgwarden: lowering capabilities: %s\n",
+		cgw_log(CGW_LOG_ERR, "lowering capabilities: %s",
 			strerror(errno));
 }

@@ -23,6 +23,7 @@
 #include "cgroupfs.h"
 #include "cpuctl.h"
 #include "json.h"
+#include "log.h"
 #include "restore.h"
 #include "state.h"
 #include "units.h"
@@ -114,14 +115,14 @@ static void report(const struct cgw_state_entry *e, const struct item *it,
 	const char *why = verdict_text[it->v];
 
 	if (it->v == V_RESTORE)
-		fprintf(stderr,
-			"cgwarden: restore %s %s: %s -> %s (--restore after a crash)\n",
+		cgw_log(CGW_LOG_NOTICE,
+			"restore %s %s: %s -> %s (--restore after a crash)",
 			e->path, e->file, it->cur, e->value);
 	else if (it->v == V_ERROR)
-		fprintf(stderr, "cgwarden: cannot restore %s/%s to '%s': %s\n",
+		cgw_log(CGW_LOG_ERR, "cannot restore %s/%s to '%s': %s",
 			e->path, e->file, e->value, strerror(-it->err));
 	else
-		fprintf(stderr, "cgwarden: %s/%s: %s%s%s%s\n", e->path, e->file,
+		cgw_log(CGW_LOG_WARNING, "%s/%s: %s%s%s%s", e->path, e->file,
 			why, it->cur[0] ? " (holds " : "", it->cur,
 			it->cur[0] ? ")" : "");
 	if (!json)
@@ -174,7 +175,7 @@ static int prepare(struct run *r, const char *state_file,
 		}
 	}
 	if (ret) {
-		fprintf(stderr, "cgwarden: %s; nothing restored\n", err);
+		cgw_log(CGW_LOG_ERR, "%s; nothing restored", err);
 		return 1;
 	}
 	for (size_t i = 0; i < r->st.n; i++) {
@@ -207,7 +208,7 @@ static int rewrite(struct run *r, const char *state_file)
 	ret = kept ? cgw_state_write(state_file, &r->st, err, sizeof(err)) :
 		     cgw_state_remove(state_file, err, sizeof(err));
 	if (ret)
-		fprintf(stderr, "cgwarden: %s\n", err);
+		cgw_log(CGW_LOG_ERR, "%s", err);
 	return ret;
 }
 
@@ -220,8 +221,8 @@ int restore_from_state(const char *state_file, const char *cgroup_root,
 
 	ret = prepare(&r, state_file, cgroup_root);
 	if (ret == -ENOENT) {
-		fprintf(stderr,
-			"cgwarden: %s: no state file: nothing to restore\n",
+		cgw_log(CGW_LOG_INFO,
+			"%s: no state file: nothing to restore",
 			state_file);
 		return 0;
 	}
@@ -247,8 +248,8 @@ int restore_from_state(const char *state_file, const char *cgroup_root,
 		dropped += it->v != V_RESTORE && it->v != V_SAME &&
 			   it->v != V_ERROR;
 	}
-	fprintf(stderr,
-		"cgwarden: %s: %zu restored, %zu dropped (gone or not ours), %zu failed\n",
+	cgw_log(CGW_LOG_NOTICE,
+		"%s: %zu restored, %zu dropped (gone or not ours), %zu failed",
 		state_file, restored, dropped, failed);
 	ret = rewrite(&r, state_file) || failed ? 1 : 0;
 out:
@@ -271,16 +272,16 @@ int restore_check_leftover(const char *state_file, const char *cgroup_root,
 	for (size_t i = 0; i < r.st.n; i++)
 		pending += r.items[i].v == V_RESTORE || r.items[i].v == V_ERROR;
 	if (pending) {
-		fprintf(stderr,
-			"cgwarden: %s: a previous run left %zu value%s to restore; run 'cgwarden --restore' first\n",
+		cgw_log(CGW_LOG_ERR,
+			"%s: a previous run left %zu value%s to restore; run 'cgwarden --restore' first",
 			state_file, pending, pending == 1 ? "" : "s");
 		ret = 1;
 		goto out;
 	}
 	for (size_t i = 0; i < r.st.n; i++)
 		report(&r.st.e[i], &r.items[i], json);
-	fprintf(stderr,
-		"cgwarden: %s: nothing left to restore (%zu entries dropped); starting\n",
+	cgw_log(CGW_LOG_NOTICE,
+		"%s: nothing left to restore (%zu entries dropped); starting",
 		state_file, r.st.n);
 	ret = rewrite(&r, state_file) ? 1 : 0;
 out:

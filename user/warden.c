@@ -11,7 +11,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "log.h"
 #include "privs.h"
+#include "probe.h"
 #include "warden.h"
 #include "cgwarden.skel.h"
 
@@ -22,7 +24,11 @@ static int print_fn(enum libbpf_print_level level, const char *fmt,
 {
 	if (level == LIBBPF_DEBUG && !verbose)
 		return 0;
-	return vfprintf(stderr, fmt, args);
+	cgw_vlog_plain(level == LIBBPF_WARN ? CGW_LOG_WARNING :
+		       level == LIBBPF_INFO ? CGW_LOG_INFO :
+					      CGW_LOG_DEBUG,
+		       fmt, args);
+	return 0;
 }
 
 uint64_t cgw_now_ns(void)
@@ -33,47 +39,11 @@ uint64_t cgw_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* The same checks as `cgwarden --probe` (probe.c), so that the table and
+ * a refused start never disagree. */
 int warden_probe(char *err, size_t errlen)
 {
-	static const struct {
-		enum bpf_map_type type;
-		const char *name;
-	} maps[] = {
-		{ BPF_MAP_TYPE_RINGBUF, "BPF ring buffer (Linux 5.8)" },
-		{ BPF_MAP_TYPE_TASK_STORAGE, "task local storage (Linux 5.11)" },
-	};
-
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		snprintf(err, errlen,
-			 "kernel BTF is missing (/sys/kernel/btf/vmlinux: %s): cgwarden needs a kernel built with CONFIG_DEBUG_INFO_BTF=y",
-			 strerror(errno));
-		return -ENOTSUP;
-	}
-	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
-		int r = libbpf_probe_bpf_map_type(maps[i].type, NULL);
-
-		if (r == 0) {
-			snprintf(err, errlen, "kernel lacks %s", maps[i].name);
-			return -ENOTSUP;
-		}
-		if (r < 0) {
-			snprintf(err, errlen, "cannot probe for %s: %s%s",
-				 maps[i].name, strerror(-r),
-				 r == -EPERM ? " (needs root or CAP_BPF+CAP_PERFMON)" : "");
-			return r;
-		}
-	}
-	if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_loop,
-				    NULL) <= 0) {
-		snprintf(err, errlen, "kernel lacks the bpf_loop helper (Linux 5.17)");
-		return -ENOTSUP;
-	}
-	if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_timer_init,
-				    NULL) <= 0) {
-		snprintf(err, errlen, "kernel lacks bpf_timer (Linux 5.15)");
-		return -ENOTSUP;
-	}
-	return 0;
+	return probe_kernel(err, errlen);
 }
 
 /* PREEMPT_RT kernels refuse bpf_timer: they get the perf clock. */
