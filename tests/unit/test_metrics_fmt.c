@@ -33,10 +33,10 @@ static void format(const struct cgw_metrics *m)
 	assert_int_equal(fclose(f), 0);
 }
 
-#define assert_line(l)                                                   \
-	do {                                                             \
-		if (!has_line(l))                                        \
-			fail_msg("no line '%s' in:\n%s", l, page);       \
+#define assert_line(l)                                             \
+	do {                                                       \
+		if (!has_line(l))                                  \
+			fail_msg("no line '%s' in:\n%s", l, page); \
 	} while (0)
 
 static int has_line(const char *l)
@@ -63,9 +63,7 @@ static const struct cgw_mgroup groups[] = {
 	  .wait_ns = 250,
 	  .breaches = { 3, 0 },
 	  .state = CGW_GS_BREACHED },
-	{ .name = "batch",
-	  .max_ppm = 250000,
-	  .state = CGW_GS_OK },
+	{ .name = "batch", .max_ppm = 250000, .state = CGW_GS_OK },
 	{ .name = "we\"ird\\na\nme", .min_ppm = 1, .max_ppm = 1000000 },
 };
 
@@ -121,15 +119,23 @@ static void test_page(void **state)
 	assert_line("# TYPE cgwarden_group_share_ratio gauge");
 	assert_line("cgwarden_group_share_ratio{group=\"web\"} 0.444500");
 	/* no estimate yet: no sample rather than an invented 0 */
-	assert_null(strstr(page, "cgwarden_group_share_ratio{group=\"batch\"}"));
-	assert_line("cgwarden_group_limit_ratio{group=\"web\",kind=\"min\"} 0.500000");
-	assert_line("cgwarden_group_limit_ratio{group=\"batch\",kind=\"max\"} 0.250000");
-	assert_null(strstr(page, "cgwarden_group_limit_ratio{group=\"web\",kind=\"max\"}"));
+	assert_null(
+		strstr(page, "cgwarden_group_share_ratio{group=\"batch\"}"));
+	assert_line(
+		"cgwarden_group_limit_ratio{group=\"web\",kind=\"min\"} 0.500000");
+	assert_line(
+		"cgwarden_group_limit_ratio{group=\"batch\",kind=\"max\"} 0.250000");
+	assert_null(strstr(
+		page,
+		"cgwarden_group_limit_ratio{group=\"web\",kind=\"max\"}"));
 	assert_line("cgwarden_group_breached{group=\"web\",kind=\"min\"} 1");
 	assert_line("cgwarden_group_breached{group=\"batch\",kind=\"max\"} 0");
-	assert_line("cgwarden_group_breaches_total{group=\"web\",kind=\"min\"} 3");
-	assert_line("cgwarden_group_cpu_seconds_total{group=\"web\"} 1.500000000");
-	assert_line("cgwarden_group_runqueue_wait_seconds_total{group=\"web\"} 0.000000250");
+	assert_line(
+		"cgwarden_group_breaches_total{group=\"web\",kind=\"min\"} 3");
+	assert_line(
+		"cgwarden_group_cpu_seconds_total{group=\"web\"} 1.500000000");
+	assert_line(
+		"cgwarden_group_runqueue_wait_seconds_total{group=\"web\"} 0.000000250");
 	assert_line("cgwarden_group_state{group=\"web\",state=\"breached\"} 1");
 	assert_line("cgwarden_group_state{group=\"web\",state=\"ok\"} 0");
 	assert_line("cgwarden_group_state{group=\"batch\",state=\"ok\"} 1");
@@ -162,8 +168,10 @@ static void test_escape(void **state)
 	(void)state;
 	sample(&m);
 	format(&m);
-	assert_line("cgwarden_group_limit_ratio{group=\"we\\\"ird\\\\na\\nme\",kind=\"min\"} 0.000001");
-	assert_line("cgwarden_group_limit_ratio{group=\"we\\\"ird\\\\na\\nme\",kind=\"max\"} 1.000000");
+	assert_line(
+		"cgwarden_group_limit_ratio{group=\"we\\\"ird\\\\na\\nme\",kind=\"min\"} 0.000001");
+	assert_line(
+		"cgwarden_group_limit_ratio{group=\"we\\\"ird\\\\na\\nme\",kind=\"max\"} 1.000000");
 }
 
 static void test_no_kernel(void **state)
@@ -205,7 +213,8 @@ static void test_promtool(void **state)
 
 	(void)state;
 	if (system("command -v promtool >/dev/null 2>&1")) {
-		print_message("SKIP: promtool not installed (apt-get install prometheus)\n");
+		print_message(
+			"SKIP: promtool not installed (apt-get install prometheus)\n");
 		skip();
 	}
 	sample(&m);

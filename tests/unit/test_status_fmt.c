@@ -28,10 +28,10 @@ static void render(const struct cgw_status *s, bool json)
 	assert_int_equal(fclose(f), 0);
 }
 
-#define assert_has(s)                                                     \
-	do {                                                              \
-		if (!strstr(out, s))                                      \
-			fail_msg("no '%s' in:\n%s", s, out);              \
+#define assert_has(s)                                        \
+	do {                                                 \
+		if (!strstr(out, s))                         \
+			fail_msg("no '%s' in:\n%s", s, out); \
 	} while (0)
 
 static void test_state_precedence(void **state)
@@ -117,14 +117,19 @@ static void test_text(void **state)
 	(void)state;
 	sample(&s);
 	render(&s, false);
-	assert_has("cgwarden 0.1.0: 2 groups, 5 cgroups watched with competitors, on /sys/fs/cgroup (v2)\n");
+	assert_has(
+		"cgwarden 0.1.0: 2 groups, 5 cgroups watched with competitors, on /sys/fs/cgroup (v2)\n");
 	assert_has("config /etc/cgwarden.ini\n");
-	assert_has("GROUP  PATH        CONSTRAINT                 SHARE    DEMAND  STATE\n");
-	assert_has("web    shop/web    min 50.00%                44.45%    99.83%  breached\n");
-	assert_has("batch  shop/batch  min 10.00% max 25.00%          -         -  ok\n");
+	assert_has(
+		"GROUP  PATH        CONSTRAINT                 SHARE    DEMAND  STATE\n");
+	assert_has(
+		"web    shop/web    min 50.00%                44.45%    99.83%  breached\n");
+	assert_has(
+		"batch  shop/batch  min 10.00% max 25.00%          -         -  ok\n");
 	assert_has("changed by the agent (original -> now):\n");
 	assert_has("  [web] shop/web cpu.weight: 100 -> 180\n");
-	assert_has("  [web] shop/\"odd\" cpu.max: max 100000 -> 25000 100000 (released: changed by someone else since)\n");
+	assert_has(
+		"  [web] shop/\"odd\" cpu.max: max 100000 -> 25000 100000 (released: changed by someone else since)\n");
 	assert_has("3 writes, 1 skipped (already right), 1 files released\n");
 }
 

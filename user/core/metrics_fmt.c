@@ -12,12 +12,9 @@
 #include "metrics_fmt.h"
 
 static const char *const why_names[CGW_WHY_NR] = {
-	[CGW_WHY_SETPOINT] = "setpoint",
-	[CGW_WHY_FEEDBACK] = "feedback",
-	[CGW_WHY_RELAX] = "relax",
-	[CGW_WHY_ORIGINAL] = "original",
-	[CGW_WHY_CAP] = "cap",
-	[CGW_WHY_ESCALATION] = "escalation",
+	[CGW_WHY_SETPOINT] = "setpoint", [CGW_WHY_FEEDBACK] = "feedback",
+	[CGW_WHY_RELAX] = "relax",	 [CGW_WHY_ORIGINAL] = "original",
+	[CGW_WHY_CAP] = "cap",		 [CGW_WHY_ESCALATION] = "escalation",
 	[CGW_WHY_UNCAP] = "uncap",
 };
 
@@ -27,8 +24,8 @@ static const char *const kind_names[CGW_NR_KINDS] = {
 };
 
 const uint64_t cgw_hist_le_ns[CGW_HIST_NB] = {
-	10000,	 25000,	  50000,   100000,  250000,
-	500000,	 1000000, 2500000, 5000000, 10000000,
+	10000,	25000,	 50000,	  100000,  250000,
+	500000, 1000000, 2500000, 5000000, 10000000,
 };
 
 const char *cgw_why_name(enum cgw_why why)
@@ -47,8 +44,7 @@ void cgw_hist_observe(struct cgw_hist *h, uint64_t ns)
 	h->sum_ns += ns;
 }
 
-static void head(FILE *f, const char *name, const char *type,
-		 const char *help)
+static void head(FILE *f, const char *name, const char *type, const char *help)
 {
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
@@ -196,7 +192,8 @@ static void reaction(FILE *f, const struct cgw_hist *h)
 		seconds(f, cgw_hist_le_ns[i]);
 		fprintf(f, "\"} %" PRIu64 "\n", cum);
 	}
-	fprintf(f, "cgwarden_reaction_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n",
+	fprintf(f,
+		"cgwarden_reaction_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n",
 		h->count);
 	fputs("cgwarden_reaction_seconds_sum ", f);
 	seconds(f, h->sum_ns);

@@ -86,7 +86,8 @@ int cgw_status_text(FILE *f, const struct cgw_status *s)
 		constraint(g, c, sizeof(c));
 		if (g->have_estimate) {
 			snprintf(share, sizeof(share), "%u.%02u%%",
-				 g->share_ppm / 10000, g->share_ppm / 100 % 100);
+				 g->share_ppm / 10000,
+				 g->share_ppm / 100 % 100);
 			snprintf(demand, sizeof(demand), "%u.%02u%%",
 				 g->demand_ppm / 10000,
 				 g->demand_ppm / 100 % 100);
@@ -103,12 +104,13 @@ int cgw_status_text(FILE *f, const struct cgw_status *s)
 
 		fprintf(f, "  [%s] %s %s: %s -> %s%s\n", c->group, c->path,
 			c->file, c->original, c->current,
-			c->released ? " (released: changed by someone else since)" :
-				      "");
+			c->released ?
+				" (released: changed by someone else since)" :
+				"");
 	}
 	fprintf(f,
-		"\n%" PRIu64 " writes, %" PRIu64 " skipped (already right), %" PRIu64
-		" files released\n",
+		"\n%" PRIu64 " writes, %" PRIu64
+		" skipped (already right), %" PRIu64 " files released\n",
 		s->writes, s->skipped, s->released);
 	return ferror(f) ? -EIO : 0;
 }
@@ -128,7 +130,8 @@ int cgw_status_json(FILE *f, const struct cgw_status *s)
 	json_kv(f, "mode", s->mode, true);
 	fprintf(f,
 		",\"dry_run\":%s,\"watched\":%zu,\"writes\":%" PRIu64
-		",\"skipped\":%" PRIu64 ",\"released\":%" PRIu64 ",\"groups\":[",
+		",\"skipped\":%" PRIu64 ",\"released\":%" PRIu64
+		",\"groups\":[",
 		s->dry_run ? "true" : "false", s->nwatched, s->writes,
 		s->skipped, s->released);
 	for (size_t i = 0; i < s->ngroups; i++) {
