@@ -621,8 +621,10 @@ static int start_metrics(struct agent *a)
  */
 static int run(struct agent *a, const sigset_t *waitmask)
 {
-	struct status_src src = { .act = &a->act, .cfg = a->cfg,
-				  .hier = &a->hier, .w = &a->w,
+	struct status_src src = { .act = &a->act,
+				  .cfg = a->cfg,
+				  .hier = &a->hier,
+				  .w = &a->w,
 				  .dry_run = a->dry_run };
 	struct epoll_event ev[3];
 	uint64_t expirations;

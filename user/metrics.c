@@ -51,6 +51,7 @@ void metrics_stop(struct metrics *m)
 
 #define METRICS_CONN_MAX 16 /* concurrent scrapes */
 #define METRICS_CONN_TIMEOUT_S 10 /* a client that stalls is dropped */
+#define METRICS_STACK (1 << 20)
 
 int metrics_bind(struct metrics *m, const struct cgw_config *cfg, char *err,
 		 size_t errlen)
@@ -270,6 +271,9 @@ int metrics_start(struct metrics *m, struct warden *w, const uint32_t *slots,
 	pthread_attr_init(&attr);
 	pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
 	pthread_attr_setschedpolicy(&attr, SCHED_OTHER);
+	/* warden_usage() takes ~160 kB of stack; with --rt-priority all of
+	 * it is locked (MCL_FUTURE): not the default 8 MB */
+	pthread_attr_setstacksize(&attr, METRICS_STACK);
 	ret = -pthread_create(&m->thread, &attr, serve, m);
 	pthread_attr_destroy(&attr);
 	if (ret) {

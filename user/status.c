@@ -353,9 +353,15 @@ int status_client(int argc, char **argv)
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (const struct sockaddr *)&sa, sizeof(sa))) {
-		fprintf(stderr,
-			"cgwarden status: no agent answers on %s: %s (is cgwarden running? a config's status_socket or --state-file moves the socket)\n",
-			path, strerror(errno));
+		if (errno == ENOENT || errno == ECONNREFUSED)
+			fprintf(stderr,
+				"cgwarden status: no agent answers on %s: %s (is cgwarden running? a config's status_socket or --state-file moves the socket)\n",
+				path, strerror(errno));
+		else
+			fprintf(stderr,
+				"cgwarden status: cannot connect to %s: %s%s\n",
+				path, strerror(errno),
+				errno == EACCES ? " (root only)" : "");
 		goto cleanup;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));

@@ -9,7 +9,6 @@
  * prometheus and promtool come from the prometheus package; without them
  * those parts skip, saying so.  Everything started is killed on exit.
  */
-#define _GNU_SOURCE
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -30,6 +29,20 @@
 
 #include "cgtest.h"
 
+/* Static builds have no endpoint (user/metrics.c): skip, saying so. */
+#ifdef CGW_NO_METRICS
+#define NEED_METRICS()                                                                \
+	do {                                                                          \
+		print_message(                                                        \
+			"SKIP: this build has no metrics endpoint (static build)\n"); \
+		skip();                                                               \
+	} while (0)
+#else
+#define NEED_METRICS() \
+	do {           \
+	} while (0)
+#endif
+
 static struct cgt_agent agent;
 static char statefile[64], promdir[64];
 
@@ -44,6 +57,7 @@ static int rm_entry(const char *path, const struct stat *st, int flag,
 static int setup(void **state)
 {
 	(void)state;
+
 	cgt_fixture_setup(statefile, sizeof(statefile), "metrics");
 	promdir[0] = '\0';
 	return 0;
@@ -157,6 +171,7 @@ static void test_scrape(void **state)
 
 	(void)state;
 	CGT_NEED_ENV();
+	NEED_METRICS();
 	assert_true(port > 0);
 	start_capped(port);
 	assert_int_equal(http_get(port, "/metrics", page, sizeof(page)), 200);
@@ -212,6 +227,7 @@ static void test_port_in_use(void **state)
 
 	(void)state;
 	CGT_NEED_ENV();
+	NEED_METRICS();
 	busy = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	assert_true(busy >= 0);
 	assert_int_equal(bind(busy, (struct sockaddr *)&sa, sizeof(sa)), 0);
@@ -249,6 +265,7 @@ static void test_prometheus_end_to_end(void **state)
 
 	(void)state;
 	CGT_NEED_ENV();
+	NEED_METRICS();
 	if (!have("prometheus")) {
 		print_message(
 			"SKIP: prometheus not installed (apt-get install prometheus)\n");

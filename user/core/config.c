@@ -315,8 +315,7 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss,
 	size_t n;
 
 	colon = strrchr(s, ':');
-	if (!colon || parse_uint(colon + 1, &port) || port < 1 ||
-	    port > 65535)
+	if (!colon || parse_uint(colon + 1, &port) || port < 1 || port > 65535)
 		return -EINVAL;
 	n = (size_t)(colon - s);
 	if (s[0] == '[') {
@@ -365,7 +364,8 @@ static int agent_str_key(struct loader *l, int i, const char *value)
 		return 0;
 	}
 	if (i == AK_METRICS) {
-		if (n >= sizeof(cfg->metrics) || parse_listen(value, &ss, &len)) {
+		if (n >= sizeof(cfg->metrics) ||
+		    parse_listen(value, &ss, &len)) {
 			err_key(l, "metrics",
 				"'%s' is not ADDRESS:PORT (an IPv4 address or [IPv6], port 1-65535; e.g. 127.0.0.1:9477) or off",
 				value);
