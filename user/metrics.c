@@ -2,6 +2,7 @@
 /* The Prometheus endpoint: see metrics.h. */
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -271,6 +272,8 @@ int metrics_start(struct metrics *m, struct warden *w, const uint32_t *slots,
 	pthread_attr_init(&attr);
 	pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
 	pthread_attr_setschedpolicy(&attr, SCHED_OTHER);
+	/* else glibc takes the creator's priority, invalid for SCHED_OTHER */
+	pthread_attr_setschedparam(&attr, &(struct sched_param){ 0 });
 	/* warden_usage() takes ~160 kB of stack; with --rt-priority all of
 	 * it is locked (MCL_FUTURE): not the default 8 MB */
 	pthread_attr_setstacksize(&attr, METRICS_STACK);
