@@ -683,17 +683,27 @@ static int run(struct agent *a, const sigset_t *waitmask)
  * After attach: keep only what the rest of the run needs (user/privs.h).
  * With --rt-priority, memory stays locked (MCL_FUTURE) without
  * CAP_IPC_LOCK only under an unlimited RLIMIT_MEMLOCK: set it first.
+ * Where that is refused (no CAP_SYS_RESOURCE and a finite hard limit, as
+ * in some containers), CAP_IPC_LOCK is kept instead.
  */
 static int drop_privileges(struct agent *a)
 {
 	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+	bool ipc_lock = false;
 
 	if (a->rt_priority && setrlimit(RLIMIT_MEMLOCK, &rl)) {
-		fprintf(stderr, "cgwarden: RLIMIT_MEMLOCK: %s\n",
-			strerror(errno));
-		return -errno;
+		if (errno != EPERM) {
+			fprintf(stderr, "cgwarden: RLIMIT_MEMLOCK: %s\n",
+				strerror(errno));
+			return -errno;
+		}
+		getrlimit(RLIMIT_MEMLOCK, &rl);
+		fprintf(stderr,
+			"cgwarden: --rt-priority: RLIMIT_MEMLOCK cannot be lifted (hard limit %llu kB, no CAP_SYS_RESOURCE): keeping CAP_IPC_LOCK so memory stays locked\n",
+			(unsigned long long)rl.rlim_max / 1024);
+		ipc_lock = true;
 	}
-	return privs_drop();
+	return privs_drop(ipc_lock);
 }
 
 /*

@@ -8,8 +8,11 @@
 
 #include "privs.h"
 
-static const cap_value_t kept[] = { CAP_BPF, CAP_DAC_OVERRIDE };
-#define NKEPT ((int)(sizeof(kept) / sizeof(kept[0])))
+static const cap_value_t kept[] = { CAP_BPF, CAP_DAC_OVERRIDE, CAP_IPC_LOCK };
+/* CAP_IPC_LOCK, last, only with privs_drop(true) */
+#define NKEPT_ALL ((int)(sizeof(kept) / sizeof(kept[0])))
+static int nkept = NKEPT_ALL - 1;
+#define NKEPT nkept
 
 static cap_t raised, lowered, bpf_only; /* NULL until privs_drop() */
 
@@ -30,7 +33,7 @@ static int fail(const char *what)
 	return ret;
 }
 
-int privs_drop(void)
+int privs_drop(bool ipc_lock)
 {
 	cap_value_t last = cap_max_bits();
 	cap_t r = cap_init(), l = cap_init(), b = cap_init();
@@ -38,6 +41,8 @@ int privs_drop(void)
 	const char *what = NULL;
 	int ret = 0;
 
+	if (ipc_lock)
+		nkept = NKEPT_ALL;
 	if (!r || !l || !b) {
 		what = "cap_init";
 		goto cleanup;
@@ -52,7 +57,12 @@ int privs_drop(void)
 		      cap_set_flag(b, CAP_PERMITTED, NKEPT, kept, CAP_SET) ||
 		      cap_set_flag(b, CAP_EFFECTIVE, 1, bpf, CAP_SET)))
 		what = "cap_set_flag";
-	/* permitted := kept, effective := none */
+	/* permitted := kept, effective := none (but CAP_IPC_LOCK); the
+	 * metrics thread's CAP_BPF set keeps CAP_IPC_LOCK effective too */
+	if (!what && ipc_lock &&
+	    (cap_set_flag(l, CAP_EFFECTIVE, 1, &kept[NKEPT_ALL - 1], CAP_SET) ||
+	     cap_set_flag(b, CAP_EFFECTIVE, 1, &kept[NKEPT_ALL - 1], CAP_SET)))
+		what = "cap_set_flag";
 	if (!what && cap_set_proc(l))
 		what = "cap_set_proc";
 	if (!what && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))

@@ -10,12 +10,19 @@
  *                     cgroup was delegated to another user
  * Everything else leaves the permitted and the bounding set, no_new_privs
  * is set, and privs_raise()/privs_lower() bracket each privileged call.
+ * With --rt-priority where RLIMIT_MEMLOCK cannot be lifted (no
+ * CAP_SYS_RESOURCE, a finite hard limit), CAP_IPC_LOCK stays effective
+ * too: memory locked with MCL_FUTURE is charged against that limit at
+ * every later mmap, and without it a malloc fails once the limit is hit.
  */
 #ifndef CGW_PRIVS_H
 #define CGW_PRIVS_H
 
-/* Drops to the minimum above.  Returns 0 or -errno with a message. */
-int privs_drop(void);
+#include <stdbool.h>
+
+/* Drops to the minimum above (@ipc_lock: keep CAP_IPC_LOCK effective).
+ * Returns 0 or -errno with a message. */
+int privs_drop(bool ipc_lock);
 
 /* Makes the kept capabilities effective / not effective again.  No-ops
  * before privs_drop() (then everything is still effective). */

@@ -260,11 +260,17 @@ static void agent_stop(struct cgt_agent *a)
 /* --- latency ---------------------------------------------------------- */
 
 /*
- * c1, c2 and c3 each run one busy thread per CPU at equal weights: c1 gets
- * a third, is promised half.  The agent raises c1's weight (breach), the
- * promise holds (clear), hold = 0 lets it step the weight back at once,
- * and the next breach comes: a breach every few windows, every CPU busy.
+ * c1, c2 and c3 each run one busy thread per CPU at weights 2:1:1, c1
+ * promised half; c4 (weight 4, the same load) is stopped and continued
+ * every LAT_TOGGLE_MS.  Each time it runs, c1 falls to a quarter and the
+ * agent raises c1's weight (the competitor's edge or the breach); each time
+ * it stops, the surplus edge lets the agent (hold = 0) step back.  A real
+ * change every toggle, so every write the agent makes is one it should
+ * make: a controller that does not write on noise gives no other way to
+ * collect a thousand breach -> write delays.
  */
+#define LAT_TOGGLE_MS 120
+
 static int cmd_latency(void)
 {
 	struct cgt_load l = { .cpu = -1 };
@@ -278,7 +284,10 @@ static int cmd_latency(void)
 	double *sv = calloc(cap, sizeof(*sv)), *ns = calloc(cap, sizeof(*ns));
 	size_t nsv = 0, nns = 0;
 	struct stats sdl, ssv, sns;
-	uint64_t t0, limit = 600 * NSEC;
+	uint64_t t0, limit = 600 * NSEC, toggle_at, last_write;
+	size_t toggles = 0;
+	bool c4_on;
+	pid_t c4 = -1;
 	struct stats s;
 	FILE *f, *dat;
 
@@ -286,27 +295,46 @@ static int cmd_latency(void)
 	if (!us || !dl || !sv || !ns)
 		die("out of memory");
 	l.nthreads = opt.ncpu;
-	for (int i = 1; i <= 3; i++) {
+	for (int i = 1; i <= 4; i++) {
+		static const unsigned int w[] = { 2048, 1024, 1024, 4096 };
 		char g[8];
 
 		snprintf(g, sizeof(g), "c%d", i);
-		if (cgt_mkcg(g) || cgt_set_weight(g, 1024))
+		if (cgt_mkcg(g) || cgt_set_weight(g, w[i - 1]))
 			die("cannot create cgroup %s", g);
-		if (cgt_spawn(g, &l, NULL) < 0)
+		c4 = cgt_spawn(g, &l, NULL);
+		if (c4 < 0)
 			die("cannot start the load in %s", g);
 	}
+	/* c4 starts stopped: the first toggle starts it */
+	kill(c4, SIGSTOP);
+	c4_on = false;
 	snprintf(cfg, sizeof(cfg),
 		 "[agent]\nwindow = 10ms\ncooldown = 10ms\nhold = 0ms\nmargin = 5%%\n"
 		 "[c1]\npath = %s\nmin_share = 50%%\n",
 		 cgt_relpath("c1"));
 	agent_start(&a, cfg, opt.rt_prio > 0);
 	t0 = cgt_now_ns();
+	last_write = t0;
+	toggle_at = t0 + 1000 * MSEC;
 	while (writes < (size_t)opt.count) {
-		const char *line = cgt_agent_wait(&a, want, 5000);
+		uint64_t now = cgt_now_ns();
+		const char *line;
 		long long te, tw;
 
+		if (now >= toggle_at) {
+			c4_on = !c4_on;
+			kill(c4, c4_on ? SIGCONT : SIGSTOP);
+			toggles++;
+			toggle_at = now + LAT_TOGGLE_MS * MSEC;
+			if (now - last_write > 5 * NSEC)
+				die("no write for 5 s (%zu writes so far)",
+				    writes);
+		}
+		line = cgt_agent_wait(&a, want,
+				      (int)((toggle_at - now) / MSEC) + 1);
 		if (!line)
-			die("no event for 5 s (%zu writes so far)", writes);
+			continue;
 		if (cgt_now_ns() - t0 > limit)
 			die("%zu writes in %llu s: too slow, giving up", writes,
 			    limit / NSEC);
@@ -321,7 +349,8 @@ static int cmd_latency(void)
 		if (te <= 0 || tw < te) /* relax steps have no breach */
 			continue;
 		json_str(line, "reason", reason, sizeof(reason));
-		if (!strncmp(reason, "raise", 5) || strstr(reason, "min_share"))
+		if (!strncmp(reason, "setpoint", 8) ||
+		    !strncmp(reason, "feedback", 8))
 			by_raise++;
 		else if (strstr(reason, "cap") || strstr(reason, "escalat"))
 			by_cap++;
@@ -335,7 +364,9 @@ static int cmd_latency(void)
 			ns[nns++] = us[n];
 		n++;
 		writes++;
+		last_write = cgt_now_ns();
 	}
+	kill(c4, SIGCONT);
 	agent_stop(&a);
 	cgt_cleanup();
 
@@ -354,9 +385,9 @@ static int cmd_latency(void)
 	print_stats(" of which breach -> agent", "us", &sdl);
 	print_stats(" original already saved", "us", &sns);
 	print_stats(" original saved first", "us", &ssv);
-	printf("  %zu breach events, %zu writes (%zu raise, %zu cap, %zu other) in %.1f s\n",
+	printf("  %zu breach events, %zu writes (%zu raise, %zu cap, %zu other) in %.1f s, c4 toggled %zu times (every %d ms)\n",
 	       breaches, writes, by_raise, by_cap, by_other,
-	       (double)(cgt_now_ns() - t0) / 1e9);
+	       (double)(cgt_now_ns() - t0) / 1e9, toggles, LAT_TOGGLE_MS);
 	f = open_out();
 	if (f) {
 		fprintf(f,
@@ -673,6 +704,7 @@ static void run_trial(enum method m, const struct scenario *sc,
 	struct cgt_load l = { .nthreads = opt.ncpu, .cpu = -1 };
 	const char *want[] = { "\"type\":\"action\"", NULL };
 	struct cgt_agent a = { 0 };
+	const char *early;
 	uint64_t onset, written = 0, restored, end;
 	pid_t c1;
 	char cfg[512];
@@ -706,8 +738,11 @@ static void run_trial(enum method m, const struct scenario *sc,
 		      (size_t)(before_ms + STATIC_DELAY_MS + AFTER_MS) / 1000 + 2);
 	cgt_sleep_ms(before_ms);
 	/* writes before c4 (c1 started first, alone for a moment) */
-	while (a.pid && cgt_agent_wait(&a, want, 0))
+	while (a.pid && (early = cgt_agent_wait(&a, want, 0))) {
+		fprintf(stderr, "compare: %s: a write before c4: %s\n",
+			method_name[m], early);
 		tr->early++;
+	}
 	if (cgt_spawn("c4", &l, &onset) < 0)
 		die("cannot start c4");
 
@@ -734,8 +769,12 @@ static void run_trial(enum method m, const struct scenario *sc,
 		const char *line;
 
 		while ((line = cgt_agent_wait(&a, want, AFTER_MS)) &&
-		       (uint64_t)cgt_json_int(line, "t_written_ns") < onset)
+		       (uint64_t)cgt_json_int(line, "t_written_ns") < onset) {
+			fprintf(stderr,
+				"compare: %s: a write before c4: %s\n",
+				method_name[m], line);
 			tr->early++;
+		}
 		if (!line) {
 			cgt_agent_dump_recent(&a);
 			die("%s: no write within %d ms of c4's start",

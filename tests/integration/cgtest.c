@@ -468,8 +468,14 @@ static void tmp_del(const char *path)
 int cgt_agent_start(struct cgt_agent *a, const char *config,
 		    const char *const *extra)
 {
+	return cgt_agent_start_wrapped(a, config, NULL, extra);
+}
+
+int cgt_agent_start_wrapped(struct cgt_agent *a, const char *config,
+			    const char *const *wrap, const char *const *extra)
+{
 	char cfgpath[] = "/tmp/cgwtest-cfg-XXXXXX";
-	const char *argv[32];
+	const char *argv[48];
 	int fd, n = 0, ret;
 
 	fd = mkstemp(cfgpath);
@@ -482,6 +488,8 @@ int cgt_agent_start(struct cgt_agent *a, const char *config,
 	}
 	close(fd);
 
+	for (int i = 0; wrap && wrap[i] && n < 16; i++)
+		argv[n++] = wrap[i];
 	argv[n++] = cgt_bin("cgwarden");
 	argv[n++] = "-c";
 	argv[n++] = cfgpath;
@@ -495,7 +503,7 @@ int cgt_agent_start(struct cgt_agent *a, const char *config,
 		argv[n++] = "--window-clock";
 		argv[n++] = getenv("CGW_TEST_CLOCK");
 	}
-	for (int i = 0; extra && extra[i] && n < 30; i++)
+	for (int i = 0; extra && extra[i] && n < 46; i++)
 		argv[n++] = extra[i];
 	argv[n] = NULL;
 	ret = cgt_agent_exec(a, argv);

@@ -79,6 +79,10 @@ struct cgt_agent {
  * plus @extra args (NULL-terminated).  Waits until it reports "watching". */
 int cgt_agent_start(struct cgt_agent *a, const char *config,
 		    const char *const *extra);
+/* The same, run through @wrap (an argv prefix, NULL-terminated: a program
+ * that changes limits or capabilities and then execs the rest). */
+int cgt_agent_start_wrapped(struct cgt_agent *a, const char *config,
+			    const char *const *wrap, const char *const *extra);
 /* Starts @argv (argv[0] a path) like cgt_agent_start: stdout on a pipe,
  * stderr in a file, returns once it wrote "watching" on stderr. */
 int cgt_agent_exec(struct cgt_agent *a, const char *const *argv);

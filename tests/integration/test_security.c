@@ -446,6 +446,61 @@ static void test_capabilities(void **state)
 	agent.pid = 0;
 }
 
+/*
+ * --rt-priority where RLIMIT_MEMLOCK cannot be lifted (no CAP_SYS_RESOURCE,
+ * a finite hard limit, as in containers): the agent keeps CAP_IPC_LOCK
+ * (effective) instead of failing after attach, stays up with its memory
+ * locked and exits 0.
+ */
+static void test_rt_priority_finite_memlock(void **state)
+{
+	static const char setpriv[] = "/usr/bin/setpriv";
+	const char *const wrap[] = { setpriv, "--bounding-set=-sys_resource",
+				     "--", "/bin/sh", "-c",
+				     "ulimit -H -l 8192 && exec \"$0\" \"$@\"",
+				     NULL };
+	const char *const args[] = { "--state-file", statefile,
+				     "--rt-priority", "10", NULL };
+	unsigned long long eff = ~0ULL;
+	char body[256], path[64], line[256];
+	long vmlck = -1;
+	FILE *f;
+
+	(void)state;
+	CGT_NEED_ENV();
+	if (access(setpriv, X_OK)) {
+		print_message("SKIP: no %s (util-linux) to drop CAP_SYS_RESOURCE\n",
+			      setpriv);
+		skip();
+	}
+	assert_int_equal(cgt_mkcg("box"), 0);
+	snprintf(body, sizeof(body), "[box]\npath = %s\nmin_share = 5%%\n",
+		 cgt_relpath("box"));
+	assert_int_equal(cgt_agent_start_wrapped(&agent, body, wrap, args), 0);
+	cgt_sleep_ms(300);
+	assert_int_equal(kill(agent.pid, 0), 0);
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)agent.pid);
+	f = fopen(path, "re");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		sscanf(line, "CapEff: %llx", &eff);
+		sscanf(line, "VmLck: %ld", &vmlck);
+	}
+	fclose(f);
+	print_message("CapEff %llx VmLck %ld kB\n", eff, vmlck);
+	assert_int_equal(eff, 1ULL << CAP_IPC_LOCK);
+	assert_true(vmlck > 0);
+	f = fopen(agent.errfile, "re");
+	assert_non_null(f);
+	vmlck = 0;
+	while (fgets(line, sizeof(line), f))
+		vmlck |= strstr(line, "keeping CAP_IPC_LOCK") != NULL;
+	fclose(f);
+	assert_true(vmlck);
+	assert_int_equal(cgt_agent_stop(&agent, SIGTERM), 0);
+	agent.pid = 0;
+}
+
 /* Finding 7: SIGHUP restores every original and exits 0. */
 static void test_sighup_restores(void **state)
 {
@@ -485,6 +540,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_capabilities, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_rt_priority_finite_memlock,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sighup_restores, setup,
 						teardown),
 	};
