@@ -63,6 +63,7 @@ endif
 ifneq ($(SYSTEMD_LIBS),)
 override CPPFLAGS += -DHAVE_LIBSYSTEMD
 endif
+MHD_LIBS     := $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd) -lpthread
 ifeq ($(STATIC),1)
 # libelf.a needs zlib and zstd.  -static also goes into CFLAGS because the
 # unit-test link rule does not use LDFLAGS (-static is ignored with -c).
@@ -72,6 +73,10 @@ override LDFLAGS += -static
 override CFLAGS  += -static
 LIBBPF_LIBS := -lbpf -lelf -lz -lzstd
 INIH_LIBS   := -linih
+# no metrics endpoint: libmicrohttpd.a needs static TLS libraries Debian
+# does not all ship (user/metrics.c, CGW_NO_METRICS)
+MHD_LIBS    := -lpthread
+override CFLAGS += -DCGW_NO_METRICS
 endif
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall $(WERROR_FLAG) \
@@ -133,7 +138,7 @@ $(OUTPUT)/user/%.o: user/%.c user/*.h user/core/*.h bpf/cgwarden.h $(SKELS) | $(
 
 $(OUTPUT)/cgwarden: $(AGENT_OBJS) $(CORE_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LIBBPF_LIBS) $(INIH_LIBS) $(CAP_LIBS) $(SYSTEMD_LIBS) -lz -lm -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LIBBPF_LIBS) $(INIH_LIBS) $(CAP_LIBS) $(SYSTEMD_LIBS) $(MHD_LIBS) -lz -lm -o $@
 
 # --- man pages (scdoc) ---------------------------------------------------
 SCDOC    ?= scdoc
@@ -160,12 +165,12 @@ $(OUTPUT)/tests/lib/%.o: tests/integration/%.c tests/integration/*.h $(SKELS) | 
 
 $(OUTPUT)/tests/test_%: tests/integration/test_%.c $(INTEG_LIB_OBJS) $(AGENT_LIB_OBJS) $(CORE_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CPPFLAGS) -Iuser/core -Itests/integration $(CFLAGS) $(LDFLAGS) $^ $(LIBBPF_LIBS) $(INIH_LIBS) $(CAP_LIBS) $(SYSTEMD_LIBS) -lcmocka -lpthread -lz -lm -o $@
+	$(Q)$(CC) $(CPPFLAGS) -Iuser/core -Itests/integration $(CFLAGS) $(LDFLAGS) $^ $(LIBBPF_LIBS) $(INIH_LIBS) $(CAP_LIBS) $(SYSTEMD_LIBS) $(MHD_LIBS) -lcmocka -lpthread -lz -lm -o $@
 
 # Benchmarks (scripts/bench): real cgroups, the agent, the polling agent.
 $(OUTPUT)/tests/cgw-bench: tests/bench/cgw-bench.c $(INTEG_LIB_OBJS) $(AGENT_LIB_OBJS) $(CORE_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CPPFLAGS) -Iuser/core -Itests/integration $(CFLAGS) $(LDFLAGS) $^ $(LIBBPF_LIBS) $(INIH_LIBS) $(CAP_LIBS) $(SYSTEMD_LIBS) -lpthread -lz -lm -o $@
+	$(Q)$(CC) $(CPPFLAGS) -Iuser/core -Itests/integration $(CFLAGS) $(LDFLAGS) $^ $(LIBBPF_LIBS) $(INIH_LIBS) $(CAP_LIBS) $(SYSTEMD_LIBS) $(MHD_LIBS) -lpthread -lz -lm -o $@
 
 $(OUTPUT)/tests/cgw-empty: tests/helpers/cgw-empty.c $(OUTPUT)/empty.bpf.o | $(OUTPUT)/tests
 	$(call msg,CC,$@)

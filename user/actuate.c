@@ -209,8 +209,8 @@ static void report(const struct act_ctx *a, const char *type, const char *name,
 /* Writes @want to @f of node @n: 0 written (or dry run), 1 nothing to do,
  * <0 error (the node is marked gone when its cgroup vanished). */
 static int act_write(struct act_ctx *a, struct act_node *n, struct cgw_file *f,
-		     const char *want, int g, const char *reason,
-		     uint64_t t_event)
+		     const char *want, int g, enum cgw_why why,
+		     const char *reason, uint64_t t_event)
 {
 	bool was_changed = f->changed;
 	char old[CGW_STATE_VALUE_MAX];
@@ -266,6 +266,9 @@ static int act_write(struct act_ctx *a, struct act_node *n, struct cgw_file *f,
 		break;
 	}
 	a->writes++;
+	a->writes_by[why]++;
+	if (t_event && t_written > t_event)
+		cgw_hist_observe(&a->reaction, t_written - t_event);
 	report(a, "action", group_name(a, g), f, old, want, reason, t_event,
 	       t_written, saved);
 	return 0;
@@ -322,13 +325,13 @@ static uint32_t cap_now(struct act_ctx *a, struct act_node *n)
 
 /* Caps @n at @share of the machine, at the cgroup's own CFS period. */
 static int set_cap(struct act_ctx *a, struct act_node *n, uint32_t share,
-		   int g, const char *reason, uint64_t t_event)
+		   int g, enum cgw_why why, const char *reason, uint64_t t_event)
 {
 	uint64_t q = cgw_quota_us(share, a->ncpus, n->period_us);
 	char want[64];
 
 	format_quota(a, q, n->period_us, want, sizeof(want));
-	return act_write(a, n, &n->quota, want, g, reason, t_event);
+	return act_write(a, n, &n->quota, want, g, why, reason, t_event);
 }
 
 static int find_node(const struct act_ctx *a, const char *rel)
@@ -481,7 +484,8 @@ int act_init(struct act_ctx *a, const struct cgw_hier *h,
 	a->ctl.wmin = wmin(a);
 	a->ctl.wmax = wmax(a);
 	a->group_node = calloc(cfg->ngroups ?: 1, sizeof(*a->group_node));
-	return a->group_node ? 0 : -ENOMEM;
+	a->breaches = calloc(cfg->ngroups ?: 1, sizeof(*a->breaches));
+	return a->group_node && a->breaches ? 0 : -ENOMEM;
 }
 
 int act_add_group(struct act_ctx *a, int group, uint64_t cgid, uint32_t slot)
@@ -656,7 +660,8 @@ static void escalate(struct act_ctx *a, int g, struct act_node *n,
 			 group_name(a, g), share / 1e4,
 			 a->cfg->groups[g].min_ppm / 1e4, cap[i] / 1e4,
 			 comp[i].share_ppm / 1e4);
-		if (!set_cap(a, m, cap[i], g, reason, t_event)) {
+		if (!set_cap(a, m, cap[i], g, CGW_WHY_ESCALATION, reason,
+			     t_event)) {
 			m->capped_for = g;
 			mark_written(&m->rq, now);
 		}
@@ -681,6 +686,20 @@ static const char *why_name(enum cgw_ctl_why why)
 	}
 }
 
+static enum cgw_why ctl_why(enum cgw_ctl_why why)
+{
+	switch (why) {
+	case CGW_CTL_FEEDBACK:
+		return CGW_WHY_FEEDBACK;
+	case CGW_CTL_RELAX:
+		return CGW_WHY_RELAX;
+	case CGW_CTL_ORIGINAL:
+		return CGW_WHY_ORIGINAL;
+	default:
+		return CGW_WHY_SETPOINT;
+	}
+}
+
 /* Writes the controller's decision for @n's weight; 0 when written. */
 static int ctl_write(struct act_ctx *a, struct act_node *n,
 		     const struct cgw_ctl_out *o, const struct cgw_setpoint *sp,
@@ -701,7 +720,8 @@ static int ctl_write(struct act_ctx *a, struct act_node *n,
 		 sp->unreachable ? ", unreachable" :
 		 sp->clamped	 ? ", clamped" :
 				   "");
-	ret = act_write(a, n, &n->weight, want, n->group, reason, t_event);
+	ret = act_write(a, n, &n->weight, want, n->group, ctl_why(o->why),
+			reason, t_event);
 	if (ret)
 		return ret;
 	n->weight_now = o->weight;
@@ -837,7 +857,7 @@ static void on_max(struct act_ctx *a, int g, struct act_node *n,
 		return; /* someone already holds it at least as tight */
 	snprintf(reason, sizeof(reason), "cap: share %.1f%% > max %.1f%%",
 		 e->share_ppm / 1e4, gc->max_ppm / 1e4);
-	if (!set_cap(a, n, gc->max_ppm, g, reason, e->t_event_ns))
+	if (!set_cap(a, n, gc->max_ppm, g, CGW_WHY_CAP, reason, e->t_event_ns))
 		mark_written(&n->rq, now);
 	else
 		cgw_relax_breach(&n->rq);
@@ -896,6 +916,8 @@ const char *act_on_event(struct act_ctx *a, const struct cgw_event *e)
 		break;
 	case CGW_EV_BREACH:
 	case CGW_EV_PERSIST:
+		if (e->type == CGW_EV_BREACH && e->kind < CGW_NR_KINDS)
+			a->breaches[n->group][e->kind]++;
 		if (e->kind == CGW_KIND_MIN)
 			on_min(a, n, e, now);
 		else
@@ -968,8 +990,8 @@ static void relax_quota(struct act_ctx *a, struct act_node *n, uint64_t now)
 		snprintf(buf, sizeof(buf), "%s", n->quota.original);
 	else
 		format_quota(a, next, n->period_us, buf, sizeof(buf));
-	if (act_write(a, n, &n->quota, buf, g, "relax: pressure gone", 0) <
-		    0 ||
+	if (act_write(a, n, &n->quota, buf, g, CGW_WHY_UNCAP,
+		      "relax: pressure gone", 0) < 0 ||
 	    !n->quota.changed) {
 		cgw_relax_wrote(&n->rq, now, true);
 		return;
@@ -1012,6 +1034,37 @@ uint64_t act_tick(struct act_ctx *a, uint64_t now)
 	if (saved)
 		save_state(a, NULL, NULL, NULL);
 	return next;
+}
+
+/* --- status ----------------------------------------------------------- */
+
+void act_mark_gone(struct act_ctx *a, uint32_t slot)
+{
+	int i = slot < CGW_MAX_SLOTS ? a->slot_node[slot] : -1;
+
+	if (i >= 0)
+		a->nodes[i].gone = true;
+}
+
+void act_group_flags(const struct act_ctx *a, struct cgw_gstate_in *in)
+{
+	for (size_t g = 0; g < a->cfg->ngroups; g++) {
+		const struct act_node *n = &a->nodes[a->group_node[g]];
+
+		in[g] = (struct cgw_gstate_in){
+			.gone = n->gone,
+			.released = n->weight.released || n->quota.released,
+			.unreachable = n->ctl.unreachable,
+			.changed = n->weight.changed || n->quota.changed,
+		};
+	}
+	/* a competitor still capped by a group's escalation */
+	for (size_t i = 0; i < a->nnodes; i++) {
+		const struct act_node *n = &a->nodes[i];
+
+		if (n->capped_for >= 0 && n->quota.changed && !n->gone)
+			in[n->capped_for].changed = true;
+	}
 }
 
 /* --- restore --------------------------------------------------------- */
@@ -1076,7 +1129,9 @@ void act_free(struct act_ctx *a)
 	}
 	free(a->nodes);
 	free(a->group_node);
+	free(a->breaches);
 	a->nodes = NULL;
 	a->group_node = NULL;
+	a->breaches = NULL;
 	a->nnodes = 0;
 }

@@ -14,7 +14,9 @@
 #include "cgfile.h"
 #include "cgroupfs.h"
 #include "config.h"
+#include "metrics_fmt.h"
 #include "policy.h"
+#include "status_fmt.h"
 #include "warden.h"
 
 struct act_node {
@@ -52,8 +54,11 @@ struct act_ctx {
 	/* CLOCK_MONOTONIC when the agent took the current ring-buffer
 	 * record (0: none), reported with the writes it causes */
 	uint64_t t_recv_ns;
-	/* counters for the exit report */
+	/* counters for the exit report, the metrics and the status */
 	uint64_t writes, skipped, released, unreachable;
+	uint64_t writes_by[CGW_WHY_NR];
+	struct cgw_hist reaction; /* breach -> written */
+	uint64_t (*breaches)[CGW_NR_KINDS]; /* per group: breach edges */
 };
 
 /* The CFS period of cgroup @rel in us (100000 if it cannot be read). */
@@ -75,6 +80,13 @@ const char *act_on_event(struct act_ctx *a, const struct cgw_event *e);
 /* Does the relax steps due at @now; returns the CLOCK_MONOTONIC time of
  * the next one, or 0 when nothing is pending (the agent then sleeps). */
 uint64_t act_tick(struct act_ctx *a, uint64_t now);
+
+/* The cgroup of watched @slot vanished: no more writes or restores. */
+void act_mark_gone(struct act_ctx *a, uint32_t slot);
+
+/* What each group's state is decided from (core/status_fmt.h), all
+ * but the kernel's breach flag: @in has room for every group. */
+void act_group_flags(const struct act_ctx *a, struct cgw_gstate_in *in);
 
 /* Puts every changed file back; reports each as a "restore" record.
  * Returns the number of files that could not be restored. */

@@ -24,11 +24,13 @@
 #include "config.h"
 #include "json.h"
 #include "log.h"
+#include "metrics.h"
 #include "notify.h"
 #include "privs.h"
 #include "probe.h"
 #include "restore.h"
 #include "state.h"
+#include "status.h"
 #include "trust.h"
 #include "units.h"
 #include "warden.h"
@@ -64,6 +66,8 @@ struct agent {
 	int act_ready;
 	int epfd, tfd;
 	int wdfd; /* watchdog timerfd, -1 without WatchdogSec= */
+	struct metrics metrics; /* [agent] metrics: the Prometheus endpoint */
+	struct status_srv status; /* `cgwarden status` */
 };
 
 static volatile sig_atomic_t exiting, want_stats;
@@ -119,6 +123,7 @@ static void usage(FILE *f)
 		"       cgwarden --check -c FILE [--cgroup-root DIR]\n"
 		"       cgwarden --restore [--state-file FILE]\n"
 		"       cgwarden --probe [-c FILE] [--cgroup-root DIR]\n"
+		"       cgwarden status [--json] [--socket PATH | --state-file FILE]\n"
 		"\n"
 		"Keeps CPU share promises made to cgroups: accounts CPU time per cgroup\n"
 		"in the kernel (sched_switch), evaluates min_share/max_share over short\n"
@@ -279,6 +284,7 @@ static int check_gone(struct agent *a, struct group *g)
 	if (faccessat(g->dirfd, "cgroup.procs", F_OK, 0) == 0)
 		return 0;
 	g->gone = 1;
+	act_mark_gone(&a->act, g->slot);
 	cgw_log(CGW_LOG_WARNING,
 		"cgroup [%s] %s vanished; no longer watched",
 		g->cfg->name, g->cfg->path);
@@ -615,7 +621,58 @@ static int setup_loop(struct agent *a)
 	ev.data.fd = a->tfd;
 	if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, a->tfd, &ev))
 		return -errno;
+	ev.data.fd = a->status.fd;
+	if (a->status.fd >= 0 &&
+	    epoll_ctl(a->epfd, EPOLL_CTL_ADD, a->status.fd, &ev))
+		return -errno;
 	return setup_watchdog(a);
+}
+
+/*
+ * The Prometheus endpoint and the status socket are bound before anything
+ * is loaded, so that a port in use or a second agent stops the start.
+ */
+static int open_endpoints(struct agent *a)
+{
+	char err[PATH_MAX + 256], path[CGW_SOCKET_PATH_MAX + 1];
+	int ret;
+
+	/* an idle agent (no groups) loads no kernel side to report on */
+	ret = a->ngroups ? metrics_bind(&a->metrics, a->cfg, err, sizeof(err)) :
+			   0;
+	if (ret) {
+		cgw_err("%s", err);
+		return ret;
+	}
+	if (status_path(a->cfg, a->state_file, path, sizeof(path))) {
+		cgw_err("status socket %s.sock: path too long (set status_socket)",
+			a->state_file);
+		return -ENAMETOOLONG;
+	}
+	return status_listen(&a->status, path);
+}
+
+/* After privileges are dropped: the metrics thread inherits the rest. */
+static int start_metrics(struct agent *a)
+{
+	uint32_t *slots = calloc(a->ngroups ?: 1, sizeof(*slots));
+	char err[256];
+	int ret;
+
+	if (!slots)
+		return -ENOMEM;
+	for (size_t i = 0; i < a->ngroups; i++)
+		slots[i] = a->groups[i].slot;
+	ret = metrics_start(&a->metrics, &a->w, slots, err, sizeof(err));
+	free(slots);
+	if (ret) {
+		cgw_err("%s", err);
+		return ret;
+	}
+	if (a->cfg->metrics_addrlen)
+		cgw_notice("metrics on http://%s/metrics", a->cfg->metrics);
+	metrics_publish(&a->metrics, &a->act);
+	return 0;
 }
 
 /*
@@ -626,6 +683,11 @@ static int setup_loop(struct agent *a)
  */
 static int run(struct agent *a, const sigset_t *waitmask)
 {
+	struct status_src src = { .act = &a->act,
+				  .cfg = a->cfg,
+				  .hier = &a->hier,
+				  .w = &a->w,
+				  .dry_run = a->dry_run };
 	struct epoll_event ev[3];
 	uint64_t expirations;
 	int n, ret = 0;
@@ -667,6 +729,11 @@ static int run(struct agent *a, const sigset_t *waitmask)
 		    arm_timer(a, act_tick(&a->act, cgw_now_ns())))
 			cgw_log(CGW_LOG_ERR, "timerfd: %s",
 				strerror(errno));
+		/* after the writes: a scrape copies what they changed */
+		metrics_publish(&a->metrics, &a->act);
+		for (int i = 0; i < n; i++)
+			if (ev[i].data.fd == a->status.fd)
+				status_answer(&a->status, &src);
 		if (a->verbose && n)
 			print_stats(a);
 	}
@@ -796,6 +863,8 @@ static int restore_on_exit(struct agent *a)
 
 static void cleanup(struct agent *a)
 {
+	metrics_stop(&a->metrics); /* it reads the warden: first */
+	status_close(&a->status);
 	if (a->act_ready)
 		act_free(&a->act);
 	if (a->tfd >= 0)
@@ -820,11 +889,15 @@ static void cleanup(struct agent *a)
 int main(int argc, char **argv)
 {
 	struct agent a = { .hier.root_fd = -1, .epfd = -1, .tfd = -1,
-			   .wdfd = -1 };
+			   .wdfd = -1,
+			   .metrics = { .listen_fd = -1, .stop_fd = -1 },
+			   .status.fd = -1 };
 	sigset_t waitmask;
 	int ret;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc > 1 && !strcmp(argv[1], "status"))
+		return status_client(argc - 1, argv + 1);
 	ret = parse_args(&a, argc, argv);
 	if (ret)
 		return 2;
@@ -867,12 +940,16 @@ int main(int argc, char **argv)
 		ret = 1;
 		goto cleanup;
 	}
-	if (a.rt_priority)
+	ret = open_endpoints(&a);
+	if (!ret && a.rt_priority)
 		ret = set_realtime(a.rt_priority);
 	if (!ret)
 		ret = a.ngroups ? start(&a) : idle(&a);
 	if (!ret)
 		ret = drop_privileges(&a);
+	/* an idle agent has no kernel side for the endpoint to read */
+	if (!ret && a.ngroups)
+		ret = start_metrics(&a);
 	if (!ret) {
 		if (a.ngroups)
 			notify_ready("watching %zu cgroup%s on %s (%s)",

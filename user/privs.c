@@ -12,7 +12,7 @@
 static const cap_value_t kept[] = { CAP_BPF, CAP_DAC_OVERRIDE };
 #define NKEPT ((int)(sizeof(kept) / sizeof(kept[0])))
 
-static cap_t raised, lowered; /* NULL until privs_drop() */
+static cap_t raised, lowered, bpf_only; /* NULL until privs_drop() */
 
 static bool is_kept(cap_value_t c)
 {
@@ -45,11 +45,12 @@ static int fail(const char *what)
 int privs_drop(void)
 {
 	cap_value_t last = cap_max_bits();
-	cap_t r = cap_init(), l = cap_init();
+	cap_t r = cap_init(), l = cap_init(), b = cap_init();
+	static const cap_value_t bpf[] = { CAP_BPF };
 	const char *what = NULL;
 	int ret = 0;
 
-	if (!r || !l) {
+	if (!r || !l || !b) {
 		what = "cap_init";
 		goto cleanup;
 	}
@@ -67,7 +68,9 @@ int privs_drop(void)
 			what = "cap_drop_bound";
 	if (!what && (cap_set_flag(r, CAP_PERMITTED, NKEPT, kept, CAP_SET) ||
 		      cap_set_flag(r, CAP_EFFECTIVE, NKEPT, kept, CAP_SET) ||
-		      cap_set_flag(l, CAP_PERMITTED, NKEPT, kept, CAP_SET)))
+		      cap_set_flag(l, CAP_PERMITTED, NKEPT, kept, CAP_SET) ||
+		      cap_set_flag(b, CAP_PERMITTED, NKEPT, kept, CAP_SET) ||
+		      cap_set_flag(b, CAP_EFFECTIVE, 1, bpf, CAP_SET)))
 		what = "cap_set_flag";
 	/* permitted := kept, effective := none */
 	if (!what && cap_set_proc(l))
@@ -79,10 +82,12 @@ cleanup:
 		ret = fail(what);
 		cap_free(r);
 		cap_free(l);
+		cap_free(b);
 		return ret;
 	}
 	raised = r;
 	lowered = l;
+	bpf_only = b;
 	return 0;
 }
 
@@ -91,6 +96,12 @@ void privs_raise(void)
 	if (raised && cap_set_proc(raised))
 		cgw_log(CGW_LOG_ERR, "raising capabilities: %s",
 			strerror(errno));
+}
+
+void privs_raise_bpf(void)
+{
+	if (bpf_only && cap_set_proc(bpf_only))
+		cgw_log(CGW_LOG_ERR, "raising CAP_BPF: %s", strerror(errno));
 }
 
 void privs_lower(void)

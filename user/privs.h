@@ -21,5 +21,13 @@ int privs_drop(void);
  * before privs_drop() (then everything is still effective). */
 void privs_raise(void);
 void privs_lower(void);
+/*
+ * CAP_BPF alone, for a thread that only reads maps (the metrics thread:
+ * kernels before 6.5 refuse every bpf() command without it while
+ * unprivileged BPF is disabled).  Capabilities are per thread: a thread
+ * started after privs_drop() inherits the dropped set, and raising here
+ * affects only the calling thread.
+ */
+void privs_raise_bpf(void);
 
 #endif

@@ -674,12 +674,22 @@ void cgt_unlink_state(const char *file)
 	glob_t g;
 
 	unlink(file);
+	snprintf(pat, sizeof(pat), "%s.sock", file); /* the status socket */
+	unlink(pat);
 	snprintf(pat, sizeof(pat), "%s.tmp.*", file);
 	if (!glob(pat, 0, NULL, &g)) {
 		for (size_t i = 0; i < g.gl_pathc; i++)
 			unlink(g.gl_pathv[i]);
 		globfree(&g);
 	}
+}
+
+int cgt_track(pid_t pid)
+{
+	if (npids >= MAX_PIDS)
+		return -ENOSPC;
+	pids[npids++] = pid;
+	return 0;
 }
 
 void cgt_fixture_setup(char *buf, size_t len, const char *tag)

@@ -120,7 +120,7 @@ void cgt_sleep_ms(int ms);
 uint64_t cgt_now_ns(void);
 
 /* Removes state file @file and the temporary files a SIGKILLed agent can
- * leave next to it (@file.tmp.PID). */
+ * leave next to it (@file.tmp.PID, the status socket @file.sock). */
 void cgt_unlink_state(const char *file);
 
 /*
@@ -131,6 +131,10 @@ void cgt_unlink_state(const char *file);
  */
 void cgt_fixture_setup(char *buf, size_t len, const char *tag);
 void cgt_fixture_teardown(struct cgt_agent *a, const char *statefile);
+
+/* Has cgt_cleanup() SIGKILL (and reap) @pid, a process the test started
+ * itself (e.g. prometheus): never wait for it elsewhere. */
+int cgt_track(pid_t pid);
 
 /* Kills every spawned process and removes every cgroup made. */
 void cgt_cleanup(void);

@@ -16,6 +16,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <cmocka.h>
 
@@ -1017,6 +1019,153 @@ static void test_many_errors_one_pass(void **state)
 	assert_true(strstr(fx->diag.msg[7], ":16: syntax error"));
 }
 
+/* --- metrics and status_socket (issue 11) ---------------------------------- */
+
+static void test_metrics_off_by_default(void **state)
+{
+	static const char *const f[] = {
+		"[web]", "path = shop/web", "max_share = 10%", NULL,
+	};
+	struct fixture *fx = *state;
+
+	expect_ok(fx, f);
+	assert_int_equal(fx->cfg->metrics_addrlen, 0);
+	assert_string_equal(fx->cfg->metrics, "");
+	assert_string_equal(fx->cfg->status_socket, "");
+	assert_false(fx->cfg->status_off);
+}
+
+static void test_metrics_ipv4(void **state)
+{
+	static const char *const f[] = {
+		"[agent]", "metrics = 127.0.0.1:9477", "[web]",
+		"path = shop/web", "max_share = 10%", NULL,
+	};
+	struct fixture *fx = *state;
+	const struct sockaddr_in *in =
+		(const struct sockaddr_in *)&fx->cfg->metrics_addr;
+
+	expect_ok(fx, f);
+	assert_string_equal(fx->cfg->metrics, "127.0.0.1:9477");
+	assert_int_equal(fx->cfg->metrics_addrlen, sizeof(*in));
+	assert_int_equal(in->sin_family, AF_INET);
+	assert_int_equal(ntohs(in->sin_port), 9477);
+	assert_int_equal(ntohl(in->sin_addr.s_addr), 0x7f000001);
+}
+
+static void test_metrics_ipv6(void **state)
+{
+	static const char *const f[] = {
+		"[agent]", "metrics = [::1]:9100", "[web]",
+		"path = shop/web", "max_share = 10%", NULL,
+	};
+	struct fixture *fx = *state;
+	const struct sockaddr_in6 *in6 =
+		(const struct sockaddr_in6 *)&fx->cfg->metrics_addr;
+
+	expect_ok(fx, f);
+	assert_int_equal(fx->cfg->metrics_addrlen, sizeof(*in6));
+	assert_int_equal(in6->sin6_family, AF_INET6);
+	assert_int_equal(ntohs(in6->sin6_port), 9100);
+	assert_true(IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr));
+}
+
+static void test_metrics_off(void **state)
+{
+	static const char *const f[] = {
+		"[agent]", "metrics = off", "status_socket = off", "[web]",
+		"path = shop/web", "max_share = 10%", NULL,
+	};
+	struct fixture *fx = *state;
+
+	expect_ok(fx, f);
+	assert_int_equal(fx->cfg->metrics_addrlen, 0);
+	assert_true(fx->cfg->status_off);
+}
+
+static void test_metrics_bad(void **state)
+{
+	static const char *const bad[] = {
+		"localhost:9477", "127.0.0.1",	 "127.0.0.1:0",
+		"127.0.0.1:65536", ":9477",	 "127.0.0.1:94x",
+		"::1:9477",	  "[::1]",	 "[]:9477",
+		"[127.0.0.1]:9477", "1.2.3:9477", "",
+	};
+	struct fixture *fx = *state;
+	char line[128];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *f[] = { "[agent]", line, "[web]",
+				    "path = shop/web", "max_share = 10%", NULL };
+
+		snprintf(line, sizeof(line), "metrics = %s", bad[i]);
+		expect_one(fx, f, 2, "metrics: '");
+		assert_non_null(strstr(fx->diag.msg[0], "is not ADDRESS:PORT"));
+		assert_int_equal(fx->cfg->metrics_addrlen, 0);
+	}
+}
+
+static void test_metrics_duplicate(void **state)
+{
+	static const char *const f[] = {
+		"[agent]", "metrics = 127.0.0.1:1", "metrics = 127.0.0.1:2",
+		"[web]", "path = shop/web", "max_share = 10%", NULL,
+	};
+	struct fixture *fx = *state;
+
+	expect_one(fx, f, 3, "metrics: duplicate key (first set at line 2)");
+}
+
+static void test_status_socket(void **state)
+{
+	static const char *const f[] = {
+		"[agent]", "status_socket = /run/cgw/status.sock", "[web]",
+		"path = shop/web", "max_share = 10%", NULL,
+	};
+	struct fixture *fx = *state;
+
+	expect_ok(fx, f);
+	assert_string_equal(fx->cfg->status_socket, "/run/cgw/status.sock");
+	assert_false(fx->cfg->status_off);
+}
+
+static void test_status_socket_bad(void **state)
+{
+	static const char *const rel[] = {
+		"[agent]", "status_socket = run/status", "[web]",
+		"path = shop/web", "max_share = 10%", NULL,
+	};
+	static const char *const dir[] = {
+		"[agent]", "status_socket = /run/cgwarden/", "[web]",
+		"path = shop/web", "max_share = 10%", NULL,
+	};
+	char line[256] = "status_socket = /";
+	const char *const longp[] = { "[agent]", line, "[web]",
+				      "path = shop/web", "max_share = 10%",
+				      NULL };
+	struct fixture *fx = *state;
+
+	expect_one(fx, rel, 2, "status_socket: 'run/status' is not an absolute path");
+	expect_one(fx, dir, 2, "status_socket: '/run/cgwarden/' is not an absolute path");
+	memset(line + strlen(line), 'x', CGW_SOCKET_PATH_MAX);
+	line[strlen("status_socket = ") + CGW_SOCKET_PATH_MAX + 1] = '\0';
+	expect_one(fx, longp, 2, "status_socket: is too long (at most 107");
+	assert_string_equal(fx->cfg->status_socket, "");
+}
+
+/* Values of a duplicate [agent] section are checked but never used. */
+static void test_metrics_duplicate_section(void **state)
+{
+	static const char *const f[] = {
+		"[agent]", "[agent]", "metrics = 127.0.0.1:1", "[web]",
+		"path = shop/web", "max_share = 10%", NULL,
+	};
+	struct fixture *fx = *state;
+
+	expect_one(fx, f, 2, "[agent]: duplicate section");
+	assert_int_equal(fx->cfg->metrics_addrlen, 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -1069,6 +1218,15 @@ int main(void)
 		T(test_header_with_comment),
 		T(test_diag_overflow),
 		T(test_many_errors_one_pass),
+		T(test_metrics_off_by_default),
+		T(test_metrics_ipv4),
+		T(test_metrics_ipv6),
+		T(test_metrics_off),
+		T(test_metrics_bad),
+		T(test_metrics_duplicate),
+		T(test_status_socket),
+		T(test_status_socket_bad),
+		T(test_metrics_duplicate_section),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

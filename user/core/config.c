@@ -20,6 +20,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <ini.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -28,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include "cgwarden.h"
@@ -40,7 +42,7 @@
 #define PERCENT 10000U /* ppm */
 #define TEXT_MAX 256 /* section names and keys kept for messages */
 
-enum vtype { VT_DURATION, VT_SHARE, VT_UINT, VT_PATH };
+enum vtype { VT_DURATION, VT_SHARE, VT_UINT, VT_PATH, VT_LISTEN, VT_SOCKET };
 
 struct key_spec {
 	const char *name;
@@ -49,7 +51,7 @@ struct key_spec {
 };
 
 enum { AK_WINDOW, AK_COOLDOWN, AK_HOLD, AK_MARGIN, AK_CLEAR, AK_HYST, AK_SPAN,
-       AK_DEADBAND, AK_NR };
+       AK_DEADBAND, AK_METRICS, AK_STATUS, AK_NR };
 
 static const struct key_spec agent_keys[AK_NR] = {
 	[AK_WINDOW] = { "window", VT_DURATION, CGW_WINDOW_MIN_NS,
@@ -64,6 +66,9 @@ static const struct key_spec agent_keys[AK_NR] = {
 		      CGW_SPAN_MAX_WINDOWS * CGW_WINDOW_MAX_NS, 100 * MSEC },
 	[AK_DEADBAND] = { "deadband", VT_SHARE, 0, 50 * PERCENT,
 			  10 * PERCENT },
+	/* strings, stored in struct cgw_config by agent_str_key() */
+	[AK_METRICS] = { "metrics", VT_LISTEN, 0, 0, 0 },
+	[AK_STATUS] = { "status_socket", VT_SOCKET, 0, 0, 0 },
 };
 
 enum { GK_PATH, GK_MIN, GK_MAX, GK_SCOPE, GK_NR };
@@ -296,10 +301,105 @@ static int claim_key(struct loader *l, struct sect_keys *k, int i,
 	return 0;
 }
 
+/*
+ * "ADDRESS:PORT" with a numeric IPv4 address or a bracketed IPv6 one
+ * ("[::1]:9477"), port 1..65535.  No host names: nothing is resolved
+ * before the agent starts, so what it binds is what the file says.
+ */
+static int parse_listen(const char *s, struct sockaddr_storage *ss,
+			socklen_t *len)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *colon, *h = s;
+	uint64_t port;
+	size_t n;
+
+	colon = strrchr(s, ':');
+	if (!colon || parse_uint(colon + 1, &port) || port < 1 || port > 65535)
+		return -EINVAL;
+	n = (size_t)(colon - s);
+	if (s[0] == '[') {
+		if (n < 2 || s[n - 1] != ']')
+			return -EINVAL;
+		h = s + 1;
+		n -= 2;
+	}
+	if (n == 0 || n >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	memset(ss, 0, sizeof(*ss));
+	if (s[0] != '[') {
+		struct sockaddr_in *in = (struct sockaddr_in *)ss;
+
+		if (inet_pton(AF_INET, host, &in->sin_addr) != 1)
+			return -EINVAL;
+		in->sin_family = AF_INET;
+		in->sin_port = htons((uint16_t)port);
+		*len = sizeof(*in);
+	} else {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+
+		if (inet_pton(AF_INET6, host, &in6->sin6_addr) != 1)
+			return -EINVAL;
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*in6);
+	}
+	return 0;
+}
+
+/* metrics and status_socket: kept only from the first [agent] section. */
+static int agent_str_key(struct loader *l, int i, const char *value)
+{
+	bool keep = l->as == &l->agent;
+	struct cgw_config *cfg = l->cfg;
+	struct sockaddr_storage ss;
+	size_t n = strlen(value);
+	socklen_t len;
+
+	if (!strcmp(value, "off")) {
+		if (keep && i == AK_STATUS)
+			cfg->status_off = true;
+		return 0;
+	}
+	if (i == AK_METRICS) {
+		if (n >= sizeof(cfg->metrics) ||
+		    parse_listen(value, &ss, &len)) {
+			err_key(l, "metrics",
+				"'%s' is not ADDRESS:PORT (an IPv4 address or [IPv6], port 1-65535; e.g. 127.0.0.1:9477) or off",
+				value);
+			return -1;
+		}
+		if (keep) {
+			memcpy(cfg->metrics, value, n + 1);
+			cfg->metrics_addr = ss;
+			cfg->metrics_addrlen = len;
+		}
+		return 0;
+	}
+	if (value[0] != '/' || value[n - 1] == '/') {
+		err_key(l, "status_socket",
+			"'%s' is not an absolute path to a socket file, or off",
+			value);
+		return -1;
+	}
+	if (n > CGW_SOCKET_PATH_MAX) {
+		err_key(l, "status_socket",
+			"is too long (at most %d characters)",
+			CGW_SOCKET_PATH_MAX);
+		return -1;
+	}
+	if (keep)
+		memcpy(cfg->status_socket, value, n + 1);
+	return 0;
+}
+
 static void agent_key(struct loader *l, const char *name, const char *value)
 {
 	struct agent_sect *as = l->as;
 	int i = find_key(agent_keys, AK_NR, name);
+	int err;
 
 	if (i < 0) {
 		err_key(l, name, "unknown key in [agent]");
@@ -307,7 +407,11 @@ static void agent_key(struct loader *l, const char *name, const char *value)
 	}
 	if (claim_key(l, &as->k, i, name))
 		return;
-	if (parse_value(l, &agent_keys[i], value, &as->val[i]))
+	if (agent_keys[i].type == VT_LISTEN || agent_keys[i].type == VT_SOCKET)
+		err = agent_str_key(l, i, value);
+	else
+		err = parse_value(l, &agent_keys[i], value, &as->val[i]);
+	if (err)
 		as->k.bad |= 1U << i;
 }
 

@@ -5,9 +5,13 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #define CGW_NAME_MAX 63
+/* sun_path holds 108 bytes with the NUL */
+#define CGW_SOCKET_PATH_MAX 107
 #define CGW_MAX_GROUPS 1024
 
 struct cgw_group_cfg {
@@ -32,6 +36,15 @@ struct cgw_config {
 	uint64_t span_ns; /* [agent] span of the sliding estimate, default
 			   * 100ms, 2..15 windows */
 	uint32_t deadband_ppm; /* [agent] deadband, 0..50%, default 10% */
+	/* [agent] metrics = ADDRESS:PORT (IPv4, or [IPv6]): the Prometheus
+	 * endpoint; off (metrics_addrlen 0) unless set */
+	char metrics[64]; /* as written */
+	struct sockaddr_storage metrics_addr;
+	socklen_t metrics_addrlen;
+	/* [agent] status_socket = PATH | off: the `cgwarden status` socket;
+	 * "" is the default, derived from the state file (see status.h) */
+	char status_socket[CGW_SOCKET_PATH_MAX + 1];
+	bool status_off;
 	size_t ngroups;
 	struct cgw_group_cfg groups[CGW_MAX_GROUPS];
 };
