@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "metrics.h"
 #include "privs.h"
 
@@ -311,8 +312,7 @@ void metrics_stop(struct metrics *m)
 
 	if (m->running) {
 		if (write(m->stop_fd, &one, sizeof(one)) != sizeof(one))
-			fprintf(stderr, "cgwarden: metrics: stop: %s\n",
-				strerror(errno));
+			cgw_err("metrics: stop: %s", strerror(errno));
 		pthread_join(m->thread, NULL);
 		m->running = false;
 		pthread_mutex_destroy(&m->lock);

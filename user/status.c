@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "state.h"
 #include "status.h"
 #include "status_fmt.h"
@@ -83,8 +84,7 @@ int status_listen(struct status_srv *s, const char *path)
 		return 0;
 	ret = sockaddr_of(path, &sa);
 	if (ret) {
-		fprintf(stderr, "cgwarden: status socket %s: path too long\n",
-			path);
+		cgw_err("status socket %s: path too long", path);
 		return ret;
 	}
 	snprintf(dir, sizeof(dir), "%s", path);
@@ -93,20 +93,19 @@ int status_listen(struct status_srv *s, const char *path)
 		*slash = '\0';
 		if (mkdir(dir, 0700) && errno != EEXIST) {
 			ret = -errno;
-			fprintf(stderr,
-				"cgwarden: status socket: mkdir %s: %s\n", dir,
+			cgw_err("status socket: mkdir %s: %s", dir,
 				strerror(errno));
 			return ret;
 		}
 	}
 	ret = cgw_trust_dir_of(path, err, sizeof(err));
 	if (ret) {
-		fprintf(stderr, "cgwarden: status socket %s\n", err);
+		cgw_err("status socket %s", err);
 		return ret;
 	}
 	ret = clear_stale(path, &sa);
 	if (ret) {
-		fprintf(stderr, "cgwarden: status socket %s: %s\n", path,
+		cgw_err("status socket %s: %s", path,
 			ret == -EADDRINUSE ? "another cgwarden answers there" :
 			ret == -EEXIST	   ? "exists and is not a socket" :
 					     strerror(-ret));
@@ -128,8 +127,7 @@ int status_listen(struct status_srv *s, const char *path)
 		return 0;
 	}
 fail:
-	fprintf(stderr, "cgwarden: status socket %s: %s\n", path,
-		strerror(-ret));
+	cgw_err("status socket %s: %s", path, strerror(-ret));
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;
