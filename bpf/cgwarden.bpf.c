@@ -816,12 +816,19 @@ static int eval_slot_cb(__u32 i, void *arg)
 		judge(st, slot, CGW_KIND_MIN, demand && low,
 		      !demand || e.share >= st->min_ppm + hyst_ppm, now, &e);
 		/* surplus: the agent may give back what it raised (it
-		 * turns the report off by setting surplus_ppm to 0) */
+		 * turns the report off by setting surplus_ppm to 0).  It
+		 * starts only when the slow average (~32 windows) is above
+		 * too: a cgroup held a point or two under the threshold
+		 * crosses it with the span's noise (sd 2-5 points of a
+		 * 100 ms share) several times a second, and each crossing
+		 * was a pair of edges and two agent wakeups.  It ends on
+		 * the span alone, as fast as before. */
 		if (!sp)
 			st->surplus = 0;
 		else
 			edge(st, slot, &st->surplus,
-			     !demand || e.share >= sp,
+			     !demand ||
+				     (e.share >= sp && st->slow_share_ppm >= sp),
 			     demand && e.share + hyst_ppm < sp, CGW_EV_SURPLUS,
 			     CGW_EV_SURPLUS_END, CGW_KIND_MIN, now, &e);
 	}
