@@ -92,6 +92,33 @@ static void group_sample(FILE *f, const char *metric, const char *group,
 	fputs("} ", f);
 }
 
+enum kind_value { KV_LIMIT, KV_BREACHED, KV_BREACHES };
+
+/* One series per group and configured kind (min, max): the limit, the
+ * breached flag or the breach count. */
+static void per_kind(FILE *f, const struct cgw_metrics *m, const char *metric,
+		     const char *type, const char *help, enum kind_value v)
+{
+	head(f, metric, type, help);
+	for (size_t i = 0; i < m->ngroups; i++) {
+		const struct cgw_mgroup *g = &m->groups[i];
+		uint32_t lim[CGW_NR_KINDS] = { g->min_ppm, g->max_ppm };
+
+		for (int k = 0; k < CGW_NR_KINDS; k++) {
+			if (!lim[k])
+				continue;
+			group_sample(f, metric, g->name, kind_names[k]);
+			if (v == KV_LIMIT)
+				ratio(f, lim[k]);
+			else if (v == KV_BREACHED)
+				fputs(g->breached[k] ? "1" : "0", f);
+			else
+				fprintf(f, "%" PRIu64, g->breaches[k]);
+			fputc('\n', f);
+		}
+	}
+}
+
 static void groups(FILE *f, const struct cgw_metrics *m)
 {
 	head(f, "cgwarden_group_share_ratio", "gauge",
@@ -104,49 +131,17 @@ static void groups(FILE *f, const struct cgw_metrics *m)
 		ratio(f, m->groups[i].share_ppm);
 		fputc('\n', f);
 	}
-	head(f, "cgwarden_group_limit_ratio", "gauge",
-	     "The group's promised minimum (kind=min) or allowed maximum (kind=max) share of the machine.");
-	for (size_t i = 0; i < m->ngroups; i++) {
-		const struct cgw_mgroup *g = &m->groups[i];
-		uint32_t lim[CGW_NR_KINDS] = { g->min_ppm, g->max_ppm };
-
-		for (int k = 0; k < CGW_NR_KINDS; k++) {
-			if (!lim[k])
-				continue;
-			group_sample(f, "cgwarden_group_limit_ratio", g->name,
-				     kind_names[k]);
-			ratio(f, lim[k]);
-			fputc('\n', f);
-		}
-	}
-	head(f, "cgwarden_group_breached", "gauge",
-	     "1 while the kernel side reports the group's constraint broken, else 0.");
-	for (size_t i = 0; i < m->ngroups; i++) {
-		const struct cgw_mgroup *g = &m->groups[i];
-		uint32_t lim[CGW_NR_KINDS] = { g->min_ppm, g->max_ppm };
-
-		for (int k = 0; k < CGW_NR_KINDS; k++) {
-			if (!lim[k])
-				continue;
-			group_sample(f, "cgwarden_group_breached", g->name,
-				     kind_names[k]);
-			fprintf(f, "%d\n", g->breached[k] ? 1 : 0);
-		}
-	}
-	head(f, "cgwarden_group_breaches_total", "counter",
-	     "Breach edges the kernel side reported for the group.");
-	for (size_t i = 0; i < m->ngroups; i++) {
-		const struct cgw_mgroup *g = &m->groups[i];
-		uint32_t lim[CGW_NR_KINDS] = { g->min_ppm, g->max_ppm };
-
-		for (int k = 0; k < CGW_NR_KINDS; k++) {
-			if (!lim[k])
-				continue;
-			group_sample(f, "cgwarden_group_breaches_total",
-				     g->name, kind_names[k]);
-			fprintf(f, "%" PRIu64 "\n", g->breaches[k]);
-		}
-	}
+	per_kind(
+		f, m, "cgwarden_group_limit_ratio", "gauge",
+		"The group's promised minimum (kind=min) or allowed maximum (kind=max) share of the machine.",
+		KV_LIMIT);
+	per_kind(
+		f, m, "cgwarden_group_breached", "gauge",
+		"1 while the kernel side reports the group's constraint broken, else 0.",
+		KV_BREACHED);
+	per_kind(f, m, "cgwarden_group_breaches_total", "counter",
+		 "Breach edges the kernel side reported for the group.",
+		 KV_BREACHES);
 	head(f, "cgwarden_group_cpu_seconds_total", "counter",
 	     "CPU time of the group's tasks (and its watched descendants') since the agent started.");
 	for (size_t i = 0; i < m->ngroups; i++) {
