@@ -668,6 +668,18 @@ int cgt_run(const char *const *argv, char *out, size_t len)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+int cgt_teardown_dir(struct cgt_agent *a, const char *dir)
+{
+	char cmd[128];
+
+	if (a->pid > 0)
+		cgt_agent_stop(a, SIGTERM);
+	a->pid = 0;
+	cgt_cleanup();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) ? -1 : 0;
+}
+
 void cgt_unlink_state(const char *file)
 {
 	char pat[PATH_MAX];

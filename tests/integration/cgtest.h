@@ -138,5 +138,8 @@ int cgt_track(pid_t pid);
 
 /* Kills every spawned process and removes every cgroup made. */
 void cgt_cleanup(void);
+/* The teardown of a test that keeps its inputs in a private directory
+ * @dir: stops @a if it still runs, cgt_cleanup(), removes @dir.  0 or -1. */
+int cgt_teardown_dir(struct cgt_agent *a, const char *dir);
 
 #endif

@@ -42,15 +42,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	if (agent.pid > 0)
-		cgt_agent_stop(&agent, SIGTERM);
-	agent.pid = 0;
-	cgt_cleanup();
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) ? -1 : 0;
+	return cgt_teardown_dir(&agent, dir);
 }
 
 static const char *weight_file(void)

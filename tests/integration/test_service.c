@@ -43,15 +43,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	if (agent.pid > 0)
-		cgt_agent_stop(&agent, SIGTERM);
-	agent.pid = 0;
-	cgt_cleanup();
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) ? -1 : 0;
+	return cgt_teardown_dir(&agent, dir);
 }
 
 /* util-linux and coreutils tools the tests drive the agent with; the qemu
