@@ -114,20 +114,24 @@ static bool same_parent(const char *a, const char *b)
 /* --- state file ----------------------------------------------------- */
 
 /*
- * Rewrites the state file with the original, the cgroup id and the last
- * written value of every file we changed, plus @pending (about to be
- * written: its original @pending_orig, the value @pending_next).  Called
- * before each write that changes a value, so that the file on disk always
- * names every value the cgroup file may hold after a crash: the last one
- * written and the one being written.  Recording after the write instead
- * would leave a window where the cgroup holds a value the state file does
- * not know, and `--restore` would take it for someone else's and leave the
- * agent's value in place.
+ * Rewrites the state file (atomically and durably, core/state.c) with
+ * every file the agent may write: each watched cgroup's weight and quota
+ * file with its original, its cgroup id and, once changed, the value last
+ * written; plus @pending_next for @pending, the file about to be written.
+ * Done before attach (act_record()), when the set of files changes (a
+ * cgroup added, a file released) and on the rare write that finds a file
+ * changed by someone else before our first write.  Every other write only
+ * puts one record in the record file (record() below): one pwrite(), no
+ * rename, no fsync, so no write of an episode waits for the disk (issue
+ * 12).  Either way the values a cgroup file may hold after a crash, the
+ * last written and the one being written, are on file before the write:
+ * `--restore` would otherwise take the agent's value for someone else's.
  */
 static int save_state(struct act_ctx *a, const struct cgw_file *pending,
-		      const char *pending_orig, const char *pending_next)
+		      const char *pending_next)
 {
 	struct cgw_state st = { .e = NULL };
+	struct cgw_file **idx;
 	char err[512];
 	int ret;
 
@@ -136,8 +140,11 @@ static int save_state(struct act_ctx *a, const struct cgw_file *pending,
 	snprintf(st.root, sizeof(st.root), "%s", a->hier->root);
 	snprintf(st.mode, sizeof(st.mode), "%s", cgw_mode_name(a->hier->mode));
 	st.e = calloc(a->nnodes * 2 + 1, sizeof(*st.e));
-	if (!st.e) {
+	idx = calloc(a->nnodes * 2 + 1, sizeof(*idx));
+	if (!st.e || !idx) {
 		cgw_log(CGW_LOG_ERR, "state file: out of memory");
+		free(st.e);
+		free(idx);
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < a->nnodes; i++) {
@@ -146,29 +153,82 @@ static int save_state(struct act_ctx *a, const struct cgw_file *pending,
 
 		for (int k = 0; k < 2; k++) {
 			struct cgw_state_entry *e = &st.e[st.n];
-			bool now = fs[k] == pending;
 
-			if ((!fs[k]->changed || fs[k]->released) && !now)
+			fs[k]->rec = -1;
+			if (a->nodes[i].gone || fs[k]->released ||
+			    fs[k]->fd < 0 || !fs[k]->original[0])
 				continue;
 			snprintf(e->path, sizeof(e->path), "%s", fs[k]->rel);
 			snprintf(e->file, sizeof(e->file), "%s", fs[k]->name);
 			e->cgid = a->nodes[i].cgid;
 			snprintf(e->value, sizeof(e->value), "%s",
-				 now ? pending_orig : fs[k]->original);
+				 fs[k]->original);
 			if (fs[k]->changed)
 				snprintf(e->written, sizeof(e->written), "%s",
 					 fs[k]->written);
-			if (now)
+			if (fs[k] == pending)
 				snprintf(e->next, sizeof(e->next), "%s",
 					 pending_next);
-			st.n++;
+			idx[st.n++] = fs[k];
 		}
 	}
 	ret = cgw_state_write(a->state_file, &st, err, sizeof(err));
-	if (ret)
+	if (ret) {
 		cgw_log(CGW_LOG_ERR, "%s", err);
+		goto out;
+	}
+	/* the write removed the old record file: records start afresh */
+	if (a->rec_fd >= 0)
+		close(a->rec_fd);
+	a->rec_fd =
+		st.n ? cgw_state_rec_create(a->state_file, err, sizeof(err)) :
+		       -1;
+	if (st.n && a->rec_fd < 0)
+		cgw_log(CGW_LOG_WARNING,
+			"%s; every write rewrites the state file instead", err);
+	for (size_t i = 0; a->rec_fd >= 0 && i < st.n; i++)
+		idx[i]->rec = (long)i;
+out:
 	free(st.e);
+	free(idx);
 	return ret;
+}
+
+/*
+ * Puts on file, before @f of node @n is written, the value @want about to
+ * be written: one record in place, or a state file rewrite where a record
+ * cannot say it (see save_state()).  @cur is what the file holds now.
+ */
+static int record(struct act_ctx *a, struct act_node *n, struct cgw_file *f,
+		  const char *cur, const char *want)
+{
+	int ret;
+
+	if (a->dry_run || !a->state_file)
+		return 0;
+	if (!f->changed && strcmp(cur, f->original)) {
+		/* changed by someone else since we recorded it, before our
+		 * first write: that value is the one to restore now */
+		snprintf(f->original, sizeof(f->original), "%s", cur);
+		return save_state(a, f, want);
+	}
+	if (f->rec < 0 || a->rec_fd < 0)
+		return save_state(a, f, want);
+	ret = cgw_state_rec_put(a->rec_fd, (size_t)f->rec, ++f->rec_seq,
+				n->cgid, f->name, f->changed ? f->written : "",
+				want);
+	if (ret == -E2BIG)
+		return save_state(a, f, want);
+	if (ret)
+		cgw_log(CGW_LOG_ERR, "%s.rec: %s", a->state_file,
+			strerror(-ret));
+	return ret;
+}
+
+int act_record(struct act_ctx *a)
+{
+	a->recorded = true;
+	return save_state(a, NULL, NULL);
 }
 
 /* --- writes --------------------------------------------------------- */
@@ -219,23 +279,22 @@ static int act_write(struct act_ctx *a, struct act_node *n, struct cgw_file *f,
 	bool saved = false;
 	int ret;
 
-	/* Every change: the original (on a first change) and the value about
-	 * to be written go to disk before the write, and without them on
-	 * disk there is no write (a crash would lose the original, or make
-	 * our value look like someone else's to --restore). */
-	if (!f->released && !a->dry_run &&
-	    cgw_file_read(f, old, sizeof(old)) >= 0 && strcmp(old, want) &&
-	    (!f->changed || !strcmp(old, f->written))) {
-		ret = save_state(a, f, f->changed ? f->original : old, want);
+	/* One read: foreign writes, nothing to do, or a write.  A write puts
+	 * the value it is about to write on file first (record()); without
+	 * that on file there is no write (a crash would make our value look
+	 * like someone else's to --restore). */
+	ret = cgw_file_check(f, want, a->dry_run, old, sizeof(old), &res);
+	if (!ret && res == CGW_SET_WRITTEN) {
+		saved = !f->changed && a->state_file;
+		ret = record(a, n, f, old, want);
 		if (ret) {
 			cgw_log(CGW_LOG_ERR,
-				"[%s] %s/%s not written: its original could not be saved",
+				"[%s] %s/%s not written: the value could not be recorded for --restore",
 				group_name(a, g), f->rel, f->name);
 			return ret;
 		}
-		saved = !f->changed;
+		ret = cgw_file_commit(f, want, old);
 	}
-	ret = cgw_file_set(f, want, a->dry_run, old, sizeof(old), &res);
 	t_written = cgw_now_ns();
 	if (ret) {
 		cgw_log(CGW_LOG_ERR, "[%s] %s/%s: cannot write '%s': %s",
@@ -260,7 +319,7 @@ static int act_write(struct act_ctx *a, struct act_node *n, struct cgw_file *f,
 		cgw_log(CGW_LOG_WARNING,
 			"[%s] %s/%s changed by someone else (%s, we wrote %s): no longer managed",
 			group_name(a, g), f->rel, f->name, old, f->written);
-		save_state(a, NULL, NULL, NULL);
+		save_state(a, NULL, NULL);
 		return 1;
 	default:
 		break;
@@ -372,6 +431,13 @@ static int node_add(struct act_ctx *a, const char *rel, int group,
 		ret = cgw_file_open(&n->quota, a->hier, rel, quota_file(a));
 	if (!ret)
 		ret = read_weight(n);
+	/* the originals, recorded in the state file before any write */
+	if (!ret && cgw_file_read(&n->weight, n->weight.original,
+				  sizeof(n->weight.original)) < 0)
+		ret = -EIO;
+	if (!ret && cgw_file_read(&n->quota, n->quota.original,
+				  sizeof(n->quota.original)) < 0)
+		ret = -EIO;
 	if (!ret && group < 0)
 		ret = cgw_hier_cgid(a->hier, rel, &cgid);
 	if (!ret && group < 0)
@@ -388,6 +454,11 @@ static int node_add(struct act_ctx *a, const char *rel, int group,
 	if (slot < CGW_MAX_SLOTS)
 		a->slot_node[slot] = (int)a->nnodes;
 	a->nnodes++;
+	/* after the start, a new cgroup's originals go on file at once */
+	if (a->recorded && save_state(a, NULL, NULL))
+		cgw_log(CGW_LOG_WARNING,
+			"%s: originals not recorded yet; recorded before its first write",
+			rel);
 	return (int)(a->nnodes - 1);
 }
 
@@ -467,6 +538,7 @@ int act_init(struct act_ctx *a, const struct cgw_hier *h,
 	     const char *state_file, bool dry_run, bool json)
 {
 	memset(a, 0, sizeof(*a));
+	a->rec_fd = -1;
 	a->hier = h;
 	a->cfg = cfg;
 	a->w = w;
@@ -1006,7 +1078,6 @@ static void relax_quota(struct act_ctx *a, struct act_node *n, uint64_t now)
 uint64_t act_tick(struct act_ctx *a, uint64_t now)
 {
 	uint64_t hold = a->cfg->hold_ns, cd = a->cfg->cooldown_ns, next = 0;
-	bool saved = false;
 
 	for (size_t i = 0; i < a->nnodes; i++) {
 		struct act_node *n = &a->nodes[i];
@@ -1017,7 +1088,6 @@ uint64_t act_tick(struct act_ctx *a, uint64_t now)
 		if (cgw_relax_due(&n->rw, now, hold, cd, &t) &&
 		    node_may_write(a, n, now)) {
 			relax_weight(a, n, now);
-			saved |= !n->weight.changed;
 			cgw_relax_due(&n->rw, now, hold, cd, &t);
 		}
 		if (t && (!next || t < next))
@@ -1025,14 +1095,11 @@ uint64_t act_tick(struct act_ctx *a, uint64_t now)
 		if (cgw_relax_due(&n->rq, now, hold, cd, &t) &&
 		    node_may_write(a, n, now)) {
 			relax_quota(a, n, now);
-			saved |= !n->quota.changed;
 			cgw_relax_due(&n->rq, now, hold, cd, &t);
 		}
 		if (t && (!next || t < next))
 			next = t;
 	}
-	if (saved)
-		save_state(a, NULL, NULL, NULL);
 	return next;
 }
 
@@ -1118,6 +1185,9 @@ int act_restore_all(struct act_ctx *a)
 		if (cgw_state_write(a->state_file, &empty, err, sizeof(err)))
 			cgw_log(CGW_LOG_ERR, "%s", err);
 	}
+	if (a->rec_fd >= 0)
+		close(a->rec_fd);
+	a->rec_fd = -1;
 	return failed;
 }
 
@@ -1127,6 +1197,9 @@ void act_free(struct act_ctx *a)
 		cgw_file_close(&a->nodes[i].weight);
 		cgw_file_close(&a->nodes[i].quota);
 	}
+	if (a->rec_fd >= 0)
+		close(a->rec_fd);
+	a->rec_fd = -1;
 	free(a->nodes);
 	free(a->group_node);
 	free(a->breaches);

@@ -42,6 +42,8 @@ struct act_ctx {
 	const struct cgw_config *cfg;
 	struct warden *w;
 	const char *state_file;
+	int rec_fd; /* the state's record file (core/state.h), -1 */
+	bool recorded; /* act_record() done: originals are on file */
 	bool dry_run;
 	bool json;
 	unsigned int ncpus;
@@ -71,6 +73,13 @@ int act_init(struct act_ctx *a, const struct cgw_hier *h,
 /* Registers [section] @group, watched at @slot; finds its siblings (and
  * those of its ancestors) so their shares are known before any breach. */
 int act_add_group(struct act_ctx *a, int group, uint64_t cgid, uint32_t slot);
+
+/*
+ * Records every watched file's original in the state file, before the
+ * agent attaches, so that no write of an episode waits for an fsync.
+ * Nothing may be written without it: the agent does not start.
+ */
+int act_record(struct act_ctx *a);
 
 /* A ring-buffer record: a constraint's edge for a configured group, or an
  * activity edge of a competitor.  Returns the node's relative path, or

@@ -543,6 +543,14 @@ static int start(struct agent *a)
 			return ret;
 		}
 	}
+	/* before attach: no write of an episode waits for the disk */
+	ret = act_record(&a->act);
+	if (ret) {
+		cgw_log(CGW_LOG_ERR,
+			"%s: cannot record the originals; nothing attached",
+			a->state_file);
+		return ret;
+	}
 	a->rb = ring_buffer__new(warden_events_fd(&a->w), handle_event, a,
 				 NULL);
 	if (!a->rb) {

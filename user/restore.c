@@ -55,12 +55,20 @@ struct item {
 	int err;
 };
 
-/* Is @cur one of the values the crashed agent wrote to @e's file? */
+/*
+ * Is @cur one of the values the crashed agent wrote to @e's file?  The
+ * state file names the last values as of its last rewrite, the record
+ * file (core/state.h) the last ones before the crash.
+ */
 static bool ours(const struct cgw_cpuctl *c, const struct cgw_state_entry *e,
 		 const char *cur)
 {
-	return (e->written[0] && cgw_cpuctl_same(c, cur, e->written)) ||
-	       (e->next[0] && cgw_cpuctl_same(c, cur, e->next));
+	const char *vals[] = { e->written, e->next, e->rwritten, e->rnext };
+
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
+		if (vals[i][0] && cgw_cpuctl_same(c, cur, vals[i]))
+			return true;
+	return false;
 }
 
 /* Is @e's cgroup still there with the same id?  V_RESTORE means yes. */
@@ -122,8 +130,9 @@ static void report(const struct cgw_state_entry *e, const struct item *it,
 		cgw_log(CGW_LOG_ERR, "cannot restore %s/%s to '%s': %s",
 			e->path, e->file, e->value, strerror(-it->err));
 	else
-		cgw_log(CGW_LOG_WARNING, "%s/%s: %s%s%s%s", e->path, e->file,
-			why, it->cur[0] ? " (holds " : "", it->cur,
+		cgw_log(it->v == V_SAME ? CGW_LOG_INFO : CGW_LOG_WARNING,
+			"%s/%s: %s%s%s%s", e->path, e->file, why,
+			it->cur[0] ? " (holds " : "", it->cur,
 			it->cur[0] ? ")" : "");
 	if (!json)
 		return;
@@ -201,9 +210,19 @@ static int rewrite(struct run *r, const char *state_file)
 	size_t kept = 0;
 	int ret;
 
-	for (size_t i = 0; i < r->st.n; i++)
-		if (r->items[i].v == V_ERROR)
-			r->st.e[kept++] = r->st.e[i];
+	for (size_t i = 0; i < r->st.n; i++) {
+		struct cgw_state_entry *e = &r->st.e[i];
+
+		if (r->items[i].v != V_ERROR)
+			continue;
+		/* the record file goes with the rewrite: keep the newest
+		 * values its record named in the state file itself */
+		if (e->rwritten[0])
+			memcpy(e->written, e->rwritten, sizeof(e->written));
+		if (e->rnext[0])
+			memcpy(e->next, e->rnext, sizeof(e->next));
+		r->st.e[kept++] = *e;
+	}
 	r->st.n = kept;
 	ret = kept ? cgw_state_write(state_file, &r->st, err, sizeof(err)) :
 		     cgw_state_remove(state_file, err, sizeof(err));

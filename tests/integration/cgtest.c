@@ -688,6 +688,8 @@ void cgt_unlink_state(const char *file)
 	unlink(file);
 	snprintf(pat, sizeof(pat), "%s.sock", file); /* the status socket */
 	unlink(pat);
+	snprintf(pat, sizeof(pat), "%s.rec", file); /* the record file */
+	unlink(pat);
 	snprintf(pat, sizeof(pat), "%s.tmp.*", file);
 	if (!glob(pat, 0, NULL, &g)) {
 		for (size_t i = 0; i < g.gl_pathc; i++)

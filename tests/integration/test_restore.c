@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <limits.h>
+#include <sys/stat.h>
 
 #include "cgtest.h"
 #include "state.h"
@@ -173,12 +174,14 @@ static void test_operator_write_then_restore(void **state)
 	(void)state;
 	CGT_NEED_ENV();
 	cap_then_crash("ops", q0, q1, sizeof(q0));
-	/* the state file names the value the agent left in the file */
+	/* the state (or its record file) names the value the agent left */
 	assert_int_equal(cgw_state_read(statefile, &st, err, sizeof(err)), 0);
 	for (size_t i = 0; i < st.n; i++)
 		if (!strcmp(st.e[i].file, quota_file()))
 			found |= !strcmp(st.e[i].written, q1) ||
-				 !strcmp(st.e[i].next, q1);
+				 !strcmp(st.e[i].next, q1) ||
+				 !strcmp(st.e[i].rwritten, q1) ||
+				 !strcmp(st.e[i].rnext, q1);
 	cgw_state_free(&st);
 	assert_true(found);
 	assert_int_equal(cgt_write("ops", quota_file(), operator_quota()), 0);
@@ -229,6 +232,63 @@ static void test_vanished_then_start(void **state)
 	assert_int_not_equal(access(statefile, F_OK), 0);
 }
 
+/* Issue 12: every watched file's original is on file before the agent
+ * attaches, and a write of an episode only puts a record in place: the
+ * state file is not rewritten (same inode), yet the record names the
+ * value the crash left, and --restore puts the original back. */
+static void test_originals_on_file_before_attach(void **state)
+{
+	static const char *const act[] = { "\"type\":\"action\"", NULL };
+	const char *const args[] = { "--state-file", statefile, NULL };
+	struct cgt_load sat = { .nthreads = 2, .cpu = -1 };
+	char q0[64], q1[64], q2[64], cfg[512], out[4096], err[256];
+	struct stat s0, s1;
+	struct cgw_state st;
+	bool listed = false, named = false;
+
+	(void)state;
+	CGT_NEED_ENV();
+	assert_int_equal(cgt_mkcg("early"), 0);
+	quota_of("early", q0, sizeof(q0));
+	snprintf(
+		cfg, sizeof(cfg),
+		"[agent]\nwindow = %dms\ncooldown = %dms\n\n[early]\npath = %s\nmax_share = 25%%\n",
+		10 * cgt_slow(), 50 * cgt_slow(), cgt_relpath("early"));
+	assert_int_equal(cgt_agent_start(&agent, cfg, args), 0);
+	/* started, nothing written yet: the originals are on file */
+	assert_int_equal(stat(statefile, &s0), 0);
+	assert_int_equal(cgw_state_read(statefile, &st, err, sizeof(err)), 0);
+	for (size_t i = 0; i < st.n; i++)
+		listed |= !strcmp(st.e[i].file, quota_file()) &&
+			  !strcmp(st.e[i].value, q0) && !st.e[i].written[0] &&
+			  !st.e[i].next[0];
+	cgw_state_free(&st);
+	assert_true(listed);
+	assert_true(cgt_spawn("early", &sat, NULL) > 0);
+	assert_non_null(cgt_agent_wait(&agent, act, 2000 * cgt_slow()));
+	assert_int_equal(cgt_agent_stop(&agent, SIGKILL), 128 + SIGKILL);
+	agent.pid = 0;
+	quota_of("early", q1, sizeof(q1));
+	assert_string_not_equal(q0, q1);
+	/* the write did not replace the state file ... */
+	assert_int_equal(stat(statefile, &s1), 0);
+	print_message("state file inode %lu before, %lu after the write\n",
+		      (unsigned long)s0.st_ino, (unsigned long)s1.st_ino);
+	assert_int_equal(s0.st_ino, s1.st_ino);
+	/* ... and its record file names the value the crash left */
+	assert_int_equal(cgw_state_read(statefile, &st, err, sizeof(err)), 0);
+	for (size_t i = 0; i < st.n; i++)
+		named |= !strcmp(st.e[i].file, quota_file()) &&
+			 (!strcmp(st.e[i].rwritten, q1) ||
+			  !strcmp(st.e[i].rnext, q1));
+	cgw_state_free(&st);
+	assert_true(named);
+	assert_int_equal(restore(out, sizeof(out)), 0);
+	quota_of("early", q2, sizeof(q2));
+	assert_string_equal(q2, q0);
+	assert_int_not_equal(access(statefile, F_OK), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -238,6 +298,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_operator_write_then_restore, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_originals_on_file_before_attach, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vanished_then_restore,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vanished_then_start, setup,

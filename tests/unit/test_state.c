@@ -1061,6 +1061,177 @@ static void test_read_flipped(void **state)
 	free_state(st);
 }
 
+/* --- the record file ---------------------------------------------------- */
+
+static int rec_fd(struct fixture *fx)
+{
+	int fd = cgw_state_rec_create(fx->file, fx->err, sizeof(fx->err));
+
+	if (fd < 0)
+		fail_msg("rec_create: %d: %s", fd, fx->err);
+	return fd;
+}
+
+static bool rec_exists(struct fixture *fx)
+{
+	char name[PATH_MAX];
+
+	assert_int_equal(cgw_state_rec_name(fx->file, name, sizeof(name)), 0);
+	return access(name, F_OK) == 0;
+}
+
+/* The newest valid record of an entry reaches rwritten/rnext; entries
+ * without one, or with a record for another cgroup, get nothing. */
+static void test_records_merge(void **state)
+{
+	struct fixture *fx = *state;
+	struct cgw_state *st = make_state(3);
+	int fd;
+
+	write_ok(fx, st);
+	fd = rec_fd(fx);
+	assert_int_equal(cgw_state_rec_put(fd, 0, 1, st->e[0].cgid,
+					   st->e[0].file, "", "500"),
+			 0);
+	assert_int_equal(cgw_state_rec_put(fd, 0, 2, st->e[0].cgid,
+					   st->e[0].file, "500", "600"),
+			 0);
+	/* entry 2: a record for another cgroup id, and one for entry 1's
+	 * slot pair naming entry 2 (index mismatch) */
+	assert_int_equal(cgw_state_rec_put(fd, 2, 1, st->e[2].cgid + 1,
+					   st->e[2].file, "1", "2"),
+			 0);
+	assert_int_equal(cgw_state_rec_put(fd, 1, 5, st->e[2].cgid,
+					   st->e[2].file, "3", "4"),
+			 0);
+	close(fd);
+	assert_int_equal(do_read(fx), 0);
+	assert_int_equal(fx->st.n, 3);
+	assert_string_equal(fx->st.e[0].rwritten, "500");
+	assert_string_equal(fx->st.e[0].rnext, "600");
+	/* the state file's own values are untouched */
+	assert_string_equal(fx->st.e[0].written, st->e[0].written);
+	for (size_t i = 1; i < 3; i++) {
+		assert_string_equal(fx->st.e[i].rwritten, "");
+		assert_string_equal(fx->st.e[i].rnext, "");
+	}
+	free_state(st);
+}
+
+/* A record torn (or flipped) in place leaves the other slot's, older one;
+ * a record file cut short is no error. */
+static void test_records_torn(void **state)
+{
+	struct fixture *fx = *state;
+	struct cgw_state *st = make_state(2);
+	char name[PATH_MAX];
+	int fd;
+
+	write_ok(fx, st);
+	fd = rec_fd(fx);
+	for (uint32_t seq = 7; seq <= 9; seq++) {
+		char w[16], x[16];
+
+		snprintf(w, sizeof(w), "%u", 100 * seq);
+		snprintf(x, sizeof(x), "%u", 100 * seq + 1);
+		assert_int_equal(cgw_state_rec_put(fd, 1, seq, st->e[1].cgid,
+						   st->e[1].file, w, x),
+				 0);
+	}
+	/* seq 9 is in slot 1 of entry 1: offset 3 * size; flip a byte */
+	assert_int_equal(pwrite(fd, "X", 1, 3 * CGW_STATE_REC_SIZE + 30), 1);
+	assert_int_equal(do_read(fx), 0);
+	assert_string_equal(fx->st.e[1].rwritten, "800");
+	assert_string_equal(fx->st.e[1].rnext, "801");
+	/* cut inside entry 1's first slot: nothing valid for it, no error */
+	assert_int_equal(ftruncate(fd, 2 * CGW_STATE_REC_SIZE + 100), 0);
+	close(fd);
+	assert_int_equal(do_read(fx), 0);
+	assert_string_equal(fx->st.e[1].rwritten, "");
+	assert_string_equal(fx->st.e[1].rnext, "");
+	assert_int_equal(cgw_state_rec_name(fx->file, name, sizeof(name)), 0);
+	free_state(st);
+}
+
+/* Sequence numbers wrap: 0 is newer than UINT32_MAX. */
+static void test_records_seq_wraps(void **state)
+{
+	struct fixture *fx = *state;
+	struct cgw_state *st = make_state(1);
+	int fd;
+
+	write_ok(fx, st);
+	fd = rec_fd(fx);
+	assert_int_equal(cgw_state_rec_put(fd, 0, UINT32_MAX, st->e[0].cgid,
+					   st->e[0].file, "1", "2"),
+			 0);
+	assert_int_equal(cgw_state_rec_put(fd, 0, 0, st->e[0].cgid,
+					   st->e[0].file, "2", "3"),
+			 0);
+	close(fd);
+	assert_int_equal(do_read(fx), 0);
+	assert_string_equal(fx->st.e[0].rwritten, "2");
+	assert_string_equal(fx->st.e[0].rnext, "3");
+	free_state(st);
+}
+
+/* A rewrite or a removal of the state file takes the record file along:
+ * the state file then holds the newest values itself. */
+static void test_records_go_with_rewrite(void **state)
+{
+	struct fixture *fx = *state;
+	struct cgw_state *st = make_state(2), empty = { .n = 0 };
+	int fd;
+
+	write_ok(fx, st);
+	fd = rec_fd(fx);
+	assert_int_equal(cgw_state_rec_put(fd, 0, 1, st->e[0].cgid,
+					   st->e[0].file, "7", "8"),
+			 0);
+	close(fd);
+	assert_true(rec_exists(fx));
+	write_ok(fx, st);
+	assert_false(rec_exists(fx));
+	assert_int_equal(do_read(fx), 0);
+	assert_string_equal(fx->st.e[0].rnext, "");
+	close(rec_fd(fx));
+	write_ok(fx, &empty);
+	assert_false(rec_exists(fx));
+	assert_int_equal(access(fx->file, F_OK), -1);
+	free_state(st);
+}
+
+/* What does not fit a slot is refused, so that the caller rewrites the
+ * state file instead; values that do fit are read back as written. */
+static void test_records_limits(void **state)
+{
+	struct fixture *fx = *state;
+	struct cgw_state *st = make_state(1);
+	char big[CGW_STATE_REC_VALUE_MAX + 2], max[CGW_STATE_REC_VALUE_MAX + 1];
+	int fd;
+
+	write_ok(fx, st);
+	fd = rec_fd(fx);
+	memset(big, '9', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	memset(max, '8', sizeof(max) - 1);
+	max[sizeof(max) - 1] = '\0';
+	assert_int_equal(cgw_state_rec_put(fd, 0, 1, st->e[0].cgid,
+					   st->e[0].file, big, ""),
+			 -E2BIG);
+	assert_int_equal(cgw_state_rec_put(fd, 0, 1, st->e[0].cgid,
+					   st->e[0].file, "1", "a\tb"),
+			 -E2BIG);
+	assert_int_equal(cgw_state_rec_put(fd, 0, 1, st->e[0].cgid,
+					   st->e[0].file, max, "max 100000"),
+			 0);
+	close(fd);
+	assert_int_equal(do_read(fx), 0);
+	assert_string_equal(fx->st.e[0].rwritten, max);
+	assert_string_equal(fx->st.e[0].rnext, "max 100000");
+	free_state(st);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1086,6 +1257,11 @@ int main(void)
 		T(test_read_nul_byte),
 		T(test_read_truncated),
 		T(test_read_flipped),
+		T(test_records_merge),
+		T(test_records_torn),
+		T(test_records_seq_wraps),
+		T(test_records_go_with_rewrite),
+		T(test_records_limits),
 	};
 #undef T
 

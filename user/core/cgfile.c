@@ -11,6 +11,7 @@ void cgw_file_init(struct cgw_file *f)
 {
 	memset(f, 0, sizeof(*f));
 	f->fd = -1;
+	f->rec = -1;
 }
 
 int cgw_file_open(struct cgw_file *f, const struct cgw_hier *h, const char *rel,
@@ -54,16 +55,14 @@ static void copy(char *dst, size_t len, const char *src)
 		snprintf(dst, len, "%s", src);
 }
 
-int cgw_file_set(struct cgw_file *f, const char *want, bool dry_run, char *old,
-		 size_t oldlen, enum cgw_set *res)
+int cgw_file_check(struct cgw_file *f, const char *want, bool dry_run,
+		   char *cur, size_t len, enum cgw_set *res)
 {
-	char cur[CGW_STATE_VALUE_MAX], back[CGW_STATE_VALUE_MAX];
 	int ret;
 
-	ret = cgw_file_read(f, cur, sizeof(cur));
+	ret = cgw_file_read(f, cur, len);
 	if (ret < 0)
 		return ret;
-	copy(old, oldlen, cur);
 	if (f->released) {
 		*res = CGW_SET_FOREIGN;
 		return 0;
@@ -75,14 +74,18 @@ int cgw_file_set(struct cgw_file *f, const char *want, bool dry_run, char *old,
 		*res = CGW_SET_FOREIGN;
 		return 0;
 	}
-	if (!strcmp(cur, want)) {
+	if (!strcmp(cur, want))
 		*res = CGW_SET_SAME;
-		return 0;
-	}
-	if (dry_run) {
-		*res = CGW_SET_DRY;
-		return 0;
-	}
+	else
+		*res = dry_run ? CGW_SET_DRY : CGW_SET_WRITTEN;
+	return 0;
+}
+
+int cgw_file_commit(struct cgw_file *f, const char *want, const char *cur)
+{
+	char back[CGW_STATE_VALUE_MAX];
+	int ret;
+
 	ret = cgw_write_fd(f->fd, want);
 	if (ret)
 		return ret;
@@ -95,8 +98,20 @@ int cgw_file_set(struct cgw_file *f, const char *want, bool dry_run, char *old,
 		f->changed = true;
 	}
 	copy(f->written, sizeof(f->written), back);
-	*res = CGW_SET_WRITTEN;
 	return 0;
+}
+
+int cgw_file_set(struct cgw_file *f, const char *want, bool dry_run, char *old,
+		 size_t oldlen, enum cgw_set *res)
+{
+	char cur[CGW_STATE_VALUE_MAX];
+	int ret;
+
+	ret = cgw_file_check(f, want, dry_run, cur, sizeof(cur), res);
+	copy(old, oldlen, ret < 0 ? "" : cur);
+	if (ret < 0 || *res != CGW_SET_WRITTEN)
+		return ret;
+	return cgw_file_commit(f, want, cur);
 }
 
 void cgw_file_adopt(struct cgw_file *f, const char *original,

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cgroupfs.h"
 #include "state.h"
@@ -22,6 +23,8 @@ struct cgw_file {
 	char written[CGW_STATE_VALUE_MAX]; /* read back after our last write */
 	bool changed; /* original is saved: we wrote at least once */
 	bool released; /* changed by someone else: hands off */
+	long rec; /* its entry in the state's record file, -1: none */
+	uint32_t rec_seq; /* sequence of its last record */
 };
 
 enum cgw_set {
@@ -46,6 +49,19 @@ int cgw_file_read(struct cgw_file *f, char *buf, size_t len);
  */
 int cgw_file_set(struct cgw_file *f, const char *want, bool dry_run, char *old,
 		 size_t oldlen, enum cgw_set *res);
+
+/*
+ * cgw_file_set() in two halves, so that the caller can record the value
+ * about to be written in between.  cgw_file_check() reads the file once
+ * (into @cur) and decides: CGW_SET_WRITTEN means a write is due and
+ * nothing was written yet; the other results are final, as from
+ * cgw_file_set().  cgw_file_commit() then writes @want, reads it back
+ * (the kernel may normalise it) and, on a first change, keeps @cur as the
+ * original.
+ */
+int cgw_file_check(struct cgw_file *f, const char *want, bool dry_run,
+		   char *cur, size_t len, enum cgw_set *res);
+int cgw_file_commit(struct cgw_file *f, const char *want, const char *cur);
 
 /*
  * Takes over a file a crashed agent changed: @original is what to put

@@ -55,6 +55,9 @@
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+static int remove_records(const char *file, char *err, size_t errlen);
+static int merge_records(const char *file, struct cgw_state *st, char *err,
+			 size_t errlen);
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -409,6 +412,8 @@ int cgw_state_read(const char *file, struct cgw_state *st, char *err,
 	errno = 0;
 	ret = parse(&r, st);
 	fclose(r.f);
+	if (!ret)
+		ret = merge_records(file, st, err, errlen);
 	if (ret) {
 		cgw_state_free(st);
 		memset(st, 0, sizeof(*st));
@@ -691,6 +696,9 @@ int cgw_state_remove(const char *file, char *err, size_t errlen)
 		seterr(err, errlen, "%s: %s", file, strerror(errno));
 		return ret;
 	}
+	ret = remove_records(file, err, errlen);
+	if (ret)
+		return ret;
 	/* make the removal durable too; no directory is fine */
 	if (parent_dir(file, dir, sizeof(dir)))
 		return 0; /* unlink() would have said ENAMETOOLONG */
@@ -726,7 +734,171 @@ int cgw_state_write(const char *file, const struct cgw_state *st, char *err,
 	}
 	ret = write_file(file, buf, len, err, errlen);
 	free(buf);
-	return ret;
+	/* the state file now holds the latest values: older records go */
+	return ret ?: remove_records(file, err, errlen);
+}
+
+/* --- the record file ---------------------------------------------------- */
+
+#define REC_CRC_AT (CGW_STATE_REC_SIZE - 9) /* 8 hex digits, then '\n' */
+
+int cgw_state_rec_name(const char *file, char *buf, size_t len)
+{
+	return snprintf(buf, len, "%s.rec", file) >= (int)len ? -ENAMETOOLONG :
+								0;
+}
+
+int cgw_state_rec_create(const char *file, char *err, size_t errlen)
+{
+	char name[PATH_MAX];
+	int fd;
+
+	if (cgw_state_rec_name(file, name, sizeof(name))) {
+		seterr(err, errlen, "%s: record file name too long", file);
+		return -ENAMETOOLONG;
+	}
+	fd = open(name, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		  0600);
+	if (fd < 0) {
+		fd = -errno;
+		seterr(err, errlen, "%s: %s", name, strerror(errno));
+	}
+	return fd;
+}
+
+static bool rec_value_ok(const char *v)
+{
+	return !field_problem(v, CGW_STATE_REC_VALUE_MAX + 1, true);
+}
+
+int cgw_state_rec_put(int fd, size_t idx, uint32_t seq, uint64_t cgid,
+		      const char *name, const char *written, const char *next)
+{
+	char slot[CGW_STATE_REC_SIZE];
+	off_t off;
+	uLong crc;
+	int n;
+
+	if (!rec_value_ok(written) || !rec_value_ok(next) ||
+	    field_problem(name, 64, false) ||
+	    idx > (size_t)(INT64_MAX / (2 * CGW_STATE_REC_SIZE)) - 1)
+		return -E2BIG;
+	n = snprintf(slot, sizeof(slot),
+		     "rec\t%zu\t%" PRIu32 "\t%" PRIu64 "\t%s\t%s\t%s\t", idx,
+		     seq, cgid, name, written, next);
+	if (n < 0 || n > REC_CRC_AT)
+		return -E2BIG;
+	memset(slot + n, ' ', (size_t)(REC_CRC_AT - n));
+	crc = crc32_z(crc32(0L, Z_NULL, 0), (const Bytef *)slot, REC_CRC_AT);
+	snprintf(slot + REC_CRC_AT, 10, "%08lx\n", (unsigned long)crc);
+	off = (off_t)(2 * idx + (seq & 1)) * CGW_STATE_REC_SIZE;
+	n = (int)pwrite(fd, slot, sizeof(slot), off);
+	if (n < 0)
+		return -errno;
+	return n == (int)sizeof(slot) ? 0 : -EIO;
+}
+
+/* Parses @slot as entry @idx's record; false when it is not a valid one. */
+static bool rec_parse(const char *slot, size_t idx, const char *file,
+		      uint64_t cgid, uint32_t *seq, char *written, char *next)
+{
+	char buf[CGW_STATE_REC_SIZE], *f[8], *p, *end;
+	unsigned long long v;
+	uLong crc;
+	int n = 0;
+
+	if (slot[CGW_STATE_REC_SIZE - 1] != '\n')
+		return false;
+	crc = crc32_z(crc32(0L, Z_NULL, 0), (const Bytef *)slot, REC_CRC_AT);
+	snprintf(buf, sizeof(buf), "%08lx", (unsigned long)crc);
+	if (memcmp(buf, slot + REC_CRC_AT, 8))
+		return false;
+	memcpy(buf, slot, REC_CRC_AT);
+	buf[REC_CRC_AT] = '\0';
+	for (p = buf; n < 8 && (end = strchr(p, '\t')); p = end + 1) {
+		*end = '\0';
+		f[n++] = p;
+	}
+	if (n != 7 || strcmp(f[0], "rec") || strspn(p, " ") != strlen(p))
+		return false;
+	errno = 0;
+	v = strtoull(f[1], &end, 10);
+	if (errno || *end || !f[1][0] || v != idx)
+		return false;
+	v = strtoull(f[2], &end, 10);
+	if (errno || *end || !f[2][0] || v > UINT32_MAX)
+		return false;
+	*seq = (uint32_t)v;
+	v = strtoull(f[3], &end, 10);
+	if (errno || *end || !f[3][0] || v != cgid || strcmp(f[4], file) ||
+	    strlen(f[5]) > CGW_STATE_REC_VALUE_MAX ||
+	    strlen(f[6]) > CGW_STATE_REC_VALUE_MAX)
+		return false;
+	strcpy(written, f[5]);
+	strcpy(next, f[6]);
+	return true;
+}
+
+/* Fills rwritten/rnext of @st's entries from @file's record file. */
+static int merge_records(const char *file, struct cgw_state *st, char *err,
+			 size_t errlen)
+{
+	char name[PATH_MAX], slot[2][CGW_STATE_REC_SIZE];
+	int fd;
+
+	for (size_t i = 0; i < st->n; i++)
+		st->e[i].rwritten[0] = st->e[i].rnext[0] = '\0';
+	if (cgw_state_rec_name(file, name, sizeof(name))) {
+		seterr(err, errlen, "%s: record file name too long", file);
+		return -ENAMETOOLONG;
+	}
+	fd = cgw_trust_open(name, err, errlen);
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return fd;
+	for (size_t i = 0; i < st->n; i++) {
+		struct cgw_state_entry *e = &st->e[i];
+		char w[2][CGW_STATE_REC_VALUE_MAX + 1];
+		char x[2][CGW_STATE_REC_VALUE_MAX + 1];
+		uint32_t seq[2];
+		bool ok[2];
+		ssize_t got;
+		int best;
+
+		got = pread(fd, slot, sizeof(slot),
+			    (off_t)(2 * i) * CGW_STATE_REC_SIZE);
+		if (got <= 0)
+			break; /* records are written lazily: none further */
+		for (int k = 0; k < 2; k++)
+			ok[k] = got >= (k + 1) * CGW_STATE_REC_SIZE &&
+				rec_parse(slot[k], i, e->file, e->cgid, &seq[k],
+					  w[k], x[k]);
+		if (!ok[0] && !ok[1])
+			continue;
+		/* the newer one; seq wraps, so compare by difference */
+		best = !ok[0] || (ok[1] && (int32_t)(seq[1] - seq[0]) > 0);
+		_Static_assert(sizeof(w[0]) <= sizeof(e->rwritten),
+			       "record values fit an entry");
+		memcpy(e->rwritten, w[best], sizeof(w[0]));
+		memcpy(e->rnext, x[best], sizeof(x[0]));
+	}
+	close(fd);
+	return 0;
+}
+
+/* Removes @file's record file: the state file now holds what it held. */
+static int remove_records(const char *file, char *err, size_t errlen)
+{
+	char name[PATH_MAX];
+
+	if (cgw_state_rec_name(file, name, sizeof(name)))
+		return 0;
+	if (unlink(name) && errno != ENOENT) {
+		seterr(err, errlen, "%s: %s", name, strerror(errno));
+		return -errno;
+	}
+	return 0;
 }
 
 /* --- what a state file may ask for ----------------------------------- */
@@ -756,7 +928,8 @@ static const char *path_problem(const char *path)
 static int check_entry(const struct cgw_state_entry *e, enum cgw_mode mode,
 		       char *why, size_t len)
 {
-	const char *vals[] = { e->value, e->written, e->next };
+	const char *vals[] = { e->value, e->written, e->next, e->rwritten,
+			       e->rnext };
 	const struct cgw_cpuctl *c;
 	struct cgw_cpuctl_val v;
 	const char *p;
@@ -773,8 +946,8 @@ static int check_entry(const struct cgw_state_entry *e, enum cgw_mode mode,
 			 e->file, cgw_mode_name(mode));
 		return -EPERM;
 	}
-	for (int i = 0; i < 3; i++) {
-		/* the original must be a value; written/next may be unset */
+	for (int i = 0; i < 5; i++) {
+		/* the original must be a value; the others may be unset */
 		if (i && !vals[i][0])
 			continue;
 		if (cgw_cpuctl_parse(c, vals[i], &v, why, len))

@@ -31,6 +31,11 @@ struct cgw_state_entry {
 	char value[CGW_STATE_VALUE_MAX]; /* original, as read */
 	char written[CGW_STATE_VALUE_MAX]; /* last written, "" if none yet */
 	char next[CGW_STATE_VALUE_MAX]; /* being written now, or "" */
+	/* From the record file (below), never from the state file itself:
+	 * the last written and the pending value as of the agent's last
+	 * in-place record, "" if none.  Restore treats all four as ours. */
+	char rwritten[CGW_STATE_VALUE_MAX];
+	char rnext[CGW_STATE_VALUE_MAX];
 };
 
 struct cgw_state {
@@ -64,6 +69,49 @@ int cgw_state_read(const char *file, struct cgw_state *st, char *err,
 		   size_t errlen);
 
 void cgw_state_free(struct cgw_state *st);
+
+/*
+ * The record file, "<state file>.rec": what the agent last wrote to each
+ * entry's cgroup file and what it is about to write, updated in place with
+ * one pwrite() before every write to a cgroup file, so that no write of an
+ * episode waits for a rename or an fsync (issue 12).  The state file
+ * itself is rewritten (atomically, durably) only when its set of entries
+ * changes: at start, when a cgroup joins or leaves, at exit.
+ *
+ * Entry i of the state file owns two fixed slots of CGW_STATE_REC_SIZE
+ * bytes at offset (2 i + seq % 2) * CGW_STATE_REC_SIZE; successive records
+ * alternate between them, so a record torn by a crash mid-pwrite leaves the
+ * previous one intact.  A slot is
+ *	"rec" TAB i TAB seq TAB cgid TAB file TAB written TAB next TAB
+ * padded with spaces, then the crc32 of everything before it as 8 hex
+ * digits and '\n' (the slot's last byte).  cgw_state_read() takes, for
+ * each entry, the valid slot with the higher seq whose i, cgid and file
+ * match, into rwritten/rnext; slots that do not match (stale, torn, or
+ * written for another state file) are ignored.  The record file follows
+ * the state file's trust rules.  cgw_state_write() and cgw_state_remove()
+ * remove it once the state file on disk holds the latest values.
+ */
+#define CGW_STATE_REC_SIZE 256
+#define CGW_STATE_REC_VALUE_MAX 64 /* longer values: rewrite the state file */
+
+/* "<file>.rec" into @buf; -ENAMETOOLONG if it does not fit. */
+int cgw_state_rec_name(const char *file, char *buf, size_t len);
+
+/*
+ * Creates (or empties) @file's record file, 0600, O_CLOEXEC, refusing a
+ * symlink; returns the fd or -errno with a message in @err.
+ */
+int cgw_state_rec_create(const char *file, char *err, size_t errlen);
+
+/*
+ * Writes the record of entry @idx (cgroup @cgid, file @name) with
+ * sequence @seq into its slot (@seq % 2): one pwrite().  @written/@next
+ * may be "".  -E2BIG when a value is longer than CGW_STATE_REC_VALUE_MAX
+ * or a name does not fit a slot (the caller then rewrites the state file),
+ * -errno on a failed write.
+ */
+int cgw_state_rec_put(int fd, size_t idx, uint32_t seq, uint64_t cgid,
+		      const char *name, const char *written, const char *next);
 
 /*
  * Checks that @st only asks for what the agent itself would write on
