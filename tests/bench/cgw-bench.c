@@ -327,9 +327,26 @@ static int cmd_latency(void)
 			kill(c4, c4_on ? SIGCONT : SIGSTOP);
 			toggles++;
 			toggle_at = now + LAT_TOGGLE_MS * MSEC;
-			if (now - last_write > 5 * NSEC)
+			if (now - last_write > 5 * NSEC) {
+				static char log[1 << 22];
+				int len = cgt_agent_stderr(&a, log,
+							   sizeof(log));
+				const char *tail = log;
+
+				/* the agent's last lines say why it stopped */
+				if (len > 3000)
+					tail = log + len - 3000;
+				fprintf(stderr, "agent stderr (end):\n%s\n",
+					len > 0 ? tail : "(none)");
+				/* and whether it runs, sleeps, or where */
+				snprintf(log, sizeof(log),
+					 "grep -E 'State|ctxt' /proc/%d/status; cat /proc/%d/wchan; echo; cat /proc/%d/stack; bpftool prog show | grep -A2 cgw_",
+					 (int)a.pid, (int)a.pid, (int)a.pid);
+				if (system(log))
+					fprintf(stderr, "(no /proc view)\n");
 				die("no write for 5 s (%zu writes so far)",
 				    writes);
+			}
 		}
 		line = cgt_agent_wait(&a, want,
 				      (int)((toggle_at - now) / MSEC) + 1);
