@@ -113,6 +113,14 @@ static bool same_parent(const char *a, const char *b)
 
 /* --- state file ----------------------------------------------------- */
 
+/* Closes the state's record file, if open. */
+static void rec_close(struct act_ctx *a)
+{
+	if (a->rec_fd >= 0)
+		close(a->rec_fd);
+	a->rec_fd = -1;
+}
+
 /*
  * Rewrites the state file (atomically and durably, core/state.c) with
  * every file the agent may write: each watched cgroup's weight and quota
@@ -178,8 +186,7 @@ static int save_state(struct act_ctx *a, const struct cgw_file *pending,
 		goto out;
 	}
 	/* the write removed the old record file: records start afresh */
-	if (a->rec_fd >= 0)
-		close(a->rec_fd);
+	rec_close(a);
 	a->rec_fd =
 		st.n ? cgw_state_rec_create(a->state_file, err, sizeof(err)) :
 		       -1;
@@ -351,14 +358,19 @@ static void mark_written(struct cgw_relax *r, uint64_t now)
 
 /* --- nodes ---------------------------------------------------------- */
 
-static int read_weight(struct act_node *n)
+/* Reads @n's weight and quota as they are now: the originals recorded in
+ * the state file before any write, and the weight the model starts from. */
+static int read_originals(struct act_node *n)
 {
-	char buf[64];
-	int ret = cgw_file_read(&n->weight, buf, sizeof(buf));
+	int ret = cgw_file_read(&n->weight, n->weight.original,
+				sizeof(n->weight.original));
 
+	if (ret >= 0)
+		ret = cgw_file_read(&n->quota, n->quota.original,
+				    sizeof(n->quota.original));
 	if (ret < 0)
 		return ret;
-	n->weight_now = strtoull(buf, NULL, 10);
+	n->weight_now = strtoull(n->weight.original, NULL, 10);
 	return 0;
 }
 
@@ -430,14 +442,7 @@ static int node_add(struct act_ctx *a, const char *rel, int group,
 	if (!ret)
 		ret = cgw_file_open(&n->quota, a->hier, rel, quota_file(a));
 	if (!ret)
-		ret = read_weight(n);
-	/* the originals, recorded in the state file before any write */
-	if (!ret && cgw_file_read(&n->weight, n->weight.original,
-				  sizeof(n->weight.original)) < 0)
-		ret = -EIO;
-	if (!ret && cgw_file_read(&n->quota, n->quota.original,
-				  sizeof(n->quota.original)) < 0)
-		ret = -EIO;
+		ret = read_originals(n);
 	if (!ret && group < 0)
 		ret = cgw_hier_cgid(a->hier, rel, &cgid);
 	if (!ret && group < 0)
@@ -1185,9 +1190,7 @@ int act_restore_all(struct act_ctx *a)
 		if (cgw_state_write(a->state_file, &empty, err, sizeof(err)))
 			cgw_log(CGW_LOG_ERR, "%s", err);
 	}
-	if (a->rec_fd >= 0)
-		close(a->rec_fd);
-	a->rec_fd = -1;
+	rec_close(a);
 	return failed;
 }
 
@@ -1197,9 +1200,7 @@ void act_free(struct act_ctx *a)
 		cgw_file_close(&a->nodes[i].weight);
 		cgw_file_close(&a->nodes[i].quota);
 	}
-	if (a->rec_fd >= 0)
-		close(a->rec_fd);
-	a->rec_fd = -1;
+	rec_close(a);
 	free(a->nodes);
 	free(a->group_node);
 	free(a->breaches);

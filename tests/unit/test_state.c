@@ -1080,6 +1080,14 @@ static bool rec_exists(struct fixture *fx)
 	return access(name, F_OK) == 0;
 }
 
+/* cgw_state_rec_put() of entry @i of @st, with its cgroup and file. */
+static int put(int fd, const struct cgw_state *st, size_t i, uint32_t seq,
+	       const char *written, const char *next)
+{
+	return cgw_state_rec_put(fd, i, seq, st->e[i].cgid, st->e[i].file,
+				 written, next);
+}
+
 /* The newest valid record of an entry reaches rwritten/rnext; entries
  * without one, or with a record for another cgroup, get nothing. */
 static void test_records_merge(void **state)
@@ -1090,12 +1098,8 @@ static void test_records_merge(void **state)
 
 	write_ok(fx, st);
 	fd = rec_fd(fx);
-	assert_int_equal(cgw_state_rec_put(fd, 0, 1, st->e[0].cgid,
-					   st->e[0].file, "", "500"),
-			 0);
-	assert_int_equal(cgw_state_rec_put(fd, 0, 2, st->e[0].cgid,
-					   st->e[0].file, "500", "600"),
-			 0);
+	assert_int_equal(put(fd, st, 0, 1, "", "500"), 0);
+	assert_int_equal(put(fd, st, 0, 2, "500", "600"), 0);
 	/* entry 2: a record for another cgroup id, and one for entry 1's
 	 * slot pair naming entry 2 (index mismatch) */
 	assert_int_equal(cgw_state_rec_put(fd, 2, 1, st->e[2].cgid + 1,
@@ -1134,9 +1138,7 @@ static void test_records_torn(void **state)
 
 		snprintf(w, sizeof(w), "%u", 100 * seq);
 		snprintf(x, sizeof(x), "%u", 100 * seq + 1);
-		assert_int_equal(cgw_state_rec_put(fd, 1, seq, st->e[1].cgid,
-						   st->e[1].file, w, x),
-				 0);
+		assert_int_equal(put(fd, st, 1, seq, w, x), 0);
 	}
 	/* seq 9 is in slot 1 of entry 1: offset 3 * size; flip a byte */
 	assert_int_equal(pwrite(fd, "X", 1, 3 * CGW_STATE_REC_SIZE + 30), 1);
@@ -1162,12 +1164,8 @@ static void test_records_seq_wraps(void **state)
 
 	write_ok(fx, st);
 	fd = rec_fd(fx);
-	assert_int_equal(cgw_state_rec_put(fd, 0, UINT32_MAX, st->e[0].cgid,
-					   st->e[0].file, "1", "2"),
-			 0);
-	assert_int_equal(cgw_state_rec_put(fd, 0, 0, st->e[0].cgid,
-					   st->e[0].file, "2", "3"),
-			 0);
+	assert_int_equal(put(fd, st, 0, UINT32_MAX, "1", "2"), 0);
+	assert_int_equal(put(fd, st, 0, 0, "2", "3"), 0);
 	close(fd);
 	assert_int_equal(do_read(fx), 0);
 	assert_string_equal(fx->st.e[0].rwritten, "2");
@@ -1185,9 +1183,7 @@ static void test_records_go_with_rewrite(void **state)
 
 	write_ok(fx, st);
 	fd = rec_fd(fx);
-	assert_int_equal(cgw_state_rec_put(fd, 0, 1, st->e[0].cgid,
-					   st->e[0].file, "7", "8"),
-			 0);
+	assert_int_equal(put(fd, st, 0, 1, "7", "8"), 0);
 	close(fd);
 	assert_true(rec_exists(fx));
 	write_ok(fx, st);
@@ -1216,15 +1212,9 @@ static void test_records_limits(void **state)
 	big[sizeof(big) - 1] = '\0';
 	memset(max, '8', sizeof(max) - 1);
 	max[sizeof(max) - 1] = '\0';
-	assert_int_equal(cgw_state_rec_put(fd, 0, 1, st->e[0].cgid,
-					   st->e[0].file, big, ""),
-			 -E2BIG);
-	assert_int_equal(cgw_state_rec_put(fd, 0, 1, st->e[0].cgid,
-					   st->e[0].file, "1", "a\tb"),
-			 -E2BIG);
-	assert_int_equal(cgw_state_rec_put(fd, 0, 1, st->e[0].cgid,
-					   st->e[0].file, max, "max 100000"),
-			 0);
+	assert_int_equal(put(fd, st, 0, 1, big, ""), -E2BIG);
+	assert_int_equal(put(fd, st, 0, 1, "1", "a\tb"), -E2BIG);
+	assert_int_equal(put(fd, st, 0, 1, max, "max 100000"), 0);
 	close(fd);
 	assert_int_equal(do_read(fx), 0);
 	assert_string_equal(fx->st.e[0].rwritten, max);
