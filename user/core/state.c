@@ -774,7 +774,7 @@ static bool rec_value_ok(const char *v)
 int cgw_state_rec_put(int fd, size_t idx, uint32_t seq, uint64_t cgid,
 		      const char *name, const char *written, const char *next)
 {
-	char slot[CGW_STATE_REC_SIZE];
+	char slot[CGW_STATE_REC_SIZE], hex[9];
 	off_t off;
 	uLong crc;
 	int n;
@@ -790,7 +790,9 @@ int cgw_state_rec_put(int fd, size_t idx, uint32_t seq, uint64_t cgid,
 		return -E2BIG;
 	memset(slot + n, ' ', (size_t)(REC_CRC_AT - n));
 	crc = crc32_z(crc32(0L, Z_NULL, 0), (const Bytef *)slot, REC_CRC_AT);
-	snprintf(slot + REC_CRC_AT, 10, "%08lx\n", (unsigned long)crc);
+	snprintf(hex, sizeof(hex), "%08lx", (unsigned long)crc);
+	memcpy(slot + REC_CRC_AT, hex, 8); /* no NUL: the slot ends in '\n' */
+	slot[CGW_STATE_REC_SIZE - 1] = '\n';
 	off = (off_t)(2 * idx + (seq & 1)) * CGW_STATE_REC_SIZE;
 	n = (int)pwrite(fd, slot, sizeof(slot), off);
 	if (n < 0)
