@@ -116,8 +116,13 @@
  *   woken task that waits a whole window without running shows up in the
  *   window its wait ends, not before.  (CPU-bound demand is preempted, not
  *   woken, so it is seen in progress.)
- * - A task moved to another cgroup while it runs keeps being charged to the
- *   old one until it next switches in.
+ * - A task moved to another cgroup while it runs is seen there late: until
+ *   it next switches out, its time in progress counts for the cgroups its
+ *   CPU recorded at switch-in (none, if it came in unwatched).  The
+ *   switch-out then charges its run to the new cgroup: since it was last
+ *   charged, or, seen for the first time, since the move (its
+ *   se.prev_sum_exec_runtime, which sched_move_task() resets).  Never the
+ *   wall time since this CPU last charged anybody.
  * - The task_group cache is tagged by address: a task_group freed and
  *   reallocated at the same address, under a different watched ancestor,
  *   without any change of the watch set, is charged as the old one until
@@ -398,10 +403,22 @@ static __always_inline void switch_out(__u32 cpu, struct cgw_cpu *c,
 	t = bpf_task_storage_get(&tasks, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!t)
 		return;
-	if (t->rt_charged)
+	if (t->rt_charged) {
 		ran = rt - t->rt_charged;
-	else /* first sight: running since before attach */
-		ran = c->cur == (__u64)p && c->last ? now - c->last : 0;
+	} else if (c->cur != (__u64)p) {
+		ran = 0; /* first sight, running since before attach */
+	} else if (p->policy == 0 || p->policy == 3 || p->policy == 5) {
+		/* first sight of a fair task this CPU switched in unwatched:
+		 * it was moved into a watched cgroup while it ran.  Its run
+		 * since it was last picked; sched_move_task() picks a
+		 * running task again, so this is its run since the move. */
+		ran = rt - p->se.prev_sum_exec_runtime;
+		__sync_fetch_and_add(&stats.moved_in, 1);
+	} else { /* not fair: prev_sum_exec_runtime is not kept */
+		ran = c->last ? now - c->last : 0;
+	}
+	if ((__s64)ran < 0)
+		ran = 0;
 	t->rt_charged = rt ?: 1;
 	/* switched in unreported, it still looks queued: end that wait (its
 	 * length reaches the counters through run_delay) */
@@ -948,6 +965,7 @@ int BPF_PROG(cgw_switch, bool preempt, struct task_struct *prev,
 	/* nobody watched leaves or comes, and the CPU was charging nobody */
 	if (!pn && !nn && !c->nslots) {
 		c->cur = (__u64)next;
+		c->last = 0; /* this switch's time is not read: unknown */
 		return 0;
 	}
 

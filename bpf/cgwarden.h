@@ -166,7 +166,7 @@ struct cgw_stats {
 	__u64 nest_overflow; /* tasks with more watched ancestors than fit */
 	__u64 stale_cpu; /* time in progress skipped: CPU runs an unreported task */
 	__u64 wait_rejected; /* impossible in-progress waits not counted */
-	__u64 pad;
+	__u64 moved_in; /* tasks first charged after a move while running */
 };
 _Static_assert(sizeof(struct cgw_stats) == 64, "struct cgw_stats layout");
 

@@ -419,13 +419,14 @@ static void print_stats(struct agent *a)
 
 	warden_stats(&a->w, &st);
 	cgw_log(CGW_LOG_INFO,
-		"kernel side: %llu windows evaluated, %llu events sent, %llu dropped (ring buffer full), %llu late windows, %llu stale-CPU corrections, %llu impossible waits rejected, %llu tasks with more than %d watched ancestors (the outer ones not credited)",
+		"kernel side: %llu windows evaluated, %llu events sent, %llu dropped (ring buffer full), %llu late windows, %llu stale-CPU corrections, %llu impossible waits rejected, %llu tasks first charged after a move while running, %llu tasks with more than %d watched ancestors (the outer ones not credited)",
 		(unsigned long long)st.windows,
 		(unsigned long long)st.events_sent,
 		(unsigned long long)st.events_dropped,
 		(unsigned long long)st.timer_late,
 		(unsigned long long)st.stale_cpu,
 		(unsigned long long)st.wait_rejected,
+		(unsigned long long)st.moved_in,
 		(unsigned long long)st.nest_overflow, CGW_MAX_NEST);
 }
 

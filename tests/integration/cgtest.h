@@ -47,6 +47,10 @@ struct cgt_load {
 	int nthreads;
 	int cpu; /* pin every thread to this CPU, -1: no pinning */
 	int sleep_us; /* >0: sleep this long after each ~50 us of work */
+	/* the process moves itself in while it runs, and the load starts
+	 * at once (default: it sleeps once after the move, so that the
+	 * load starts inside the cgroup) */
+	bool moved_running;
 };
 
 /*
@@ -57,6 +61,8 @@ struct cgt_load {
 pid_t cgt_spawn(const char *rel, const struct cgt_load *l,
 		uint64_t *t_start_ns);
 void cgt_kill(pid_t pid);
+/* Moves process @pid into @rel (and its cpuacct mirror on v1). */
+int cgt_move(const char *rel, pid_t pid);
 /* CPU time consumed so far by process @pid (all threads), from the
  * kernel's per-process clock. */
 uint64_t cgt_proc_cpu_ns(pid_t pid);

@@ -12,6 +12,7 @@
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -156,10 +157,70 @@ static void test_accuracy(void **state)
 		check(&p[i]);
 }
 
+/*
+ * A CPU-bound process that moves itself into a watched cgroup while it runs
+ * (a shell's `echo $$ > cgroup.procs`, then work), on CPUs saturated by
+ * unwatched tasks.  It came onto its CPU unwatched, and that CPU's switches
+ * were all between unwatched tasks, which the program skips without reading
+ * the clock.  When it first leaves, the cgroup is charged its run since the
+ * move, not the wall time since the CPU last charged anybody (that once
+ * gave the cgroup 124 % of the machine).  Ground truth: the cgroup's kernel
+ * usage over the same interval.
+ */
+static void test_moved_while_running(void **state)
+{
+	struct warden_opts o = {
+		.window_ns = 10000000ull * (uint64_t)cgt_slow(),
+		.cooldown_ns = 50000000ull * (uint64_t)cgt_slow(),
+		.clear_windows = 2,
+		.hyst_ppm = 10000,
+	};
+	struct cgt_load hogs = { .nthreads = 2, .cpu = -1 };
+	struct cgt_load spin = { .nthreads = 1, .cpu = -1,
+				 .moved_running = true };
+	struct probe p = { .rel = "dst" };
+	struct cgw_stats st;
+	uint64_t id, clk = 0;
+	char err[512];
+
+	(void)state;
+	CGT_NEED_ENV();
+	assert_int_equal(cgt_mkcg("src"), 0);
+	assert_int_equal(cgt_mkcg("dst"), 0);
+	assert_int_equal(warden_probe(err, sizeof(err)), 0);
+	assert_int_equal(warden_load(&w, &o, err, sizeof(err)), 0);
+	assert_int_equal(cgw_hier_cgid(cgt_hier(), cgt_relpath("dst"), &id),
+			 0);
+	assert_int_equal(warden_watch(&w, id, 0, 0, 0, &p.slot), 0);
+	assert_int_equal(warden_attach(&w, err, sizeof(err)), 0);
+	assert_true(cgt_spawn("src", &hogs, NULL) > 0);
+	cgt_sleep_ms(300); /* CPUs busy with unwatched tasks only */
+	sample(&p, 0); /* no process in dst yet: all three are 0 */
+	/* eight short-lived movers, each a first sight */
+	for (int i = 0; i < 8; i++) {
+		pid_t pid = cgt_spawn("dst", &spin, NULL);
+
+		assert_true(pid > 0);
+		cgt_sleep_ms(MEASURE_MS / 16);
+		/* stopped: it leaves its CPU (charged), its clock stands */
+		assert_int_equal(kill(pid, SIGSTOP), 0);
+		cgt_sleep_ms(20);
+		clk += cgt_proc_cpu_ns(pid);
+	}
+	sample(&p, 1);
+	p.clk1 = clk; /* the movers' whole lives, all of it in dst */
+	warden_stats(&w, &st);
+	print_message("kernel side: %llu tasks first charged after a move\n",
+		      (unsigned long long)st.moved_in);
+	check(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_accuracy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_moved_while_running, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests_name("accounting", tests, NULL, NULL);
