@@ -34,6 +34,7 @@
 
 #include "cgwarden.h"
 #include "config.h"
+#include "select.h"
 #include "trust.h"
 #include "units.h"
 
@@ -438,9 +439,15 @@ static int check_path_key(struct loader *l, const char *key, const char *s,
 		err_key(l, key, "is empty");
 		return -1;
 	}
+	/* "/docker/ID", as /proc/PID/cgroup prints it, is "docker/ID" */
 	if (s[0] == '/') {
-		err_key(l, key, "'%s' must be relative to the cgroup root", s);
-		return -1;
+		s++;
+		len--;
+		if (!len) {
+			err_key(l, key,
+				"'/' is the cgroup root, not a cgroup below it");
+			return -1;
+		}
 	}
 	if (len >= PATH_MAX) {
 		err_key(l, key, "is too long");
@@ -528,7 +535,11 @@ static int set_path(struct loader *l, const char *value)
 	const struct cgw_group_cfg *other;
 	char path[PATH_MAX];
 
-	if (check_path(l, value, path) || check_dir(l, path))
+	if (check_path(l, value, path))
+		return -1;
+	/* a pattern may match nothing yet: the agent follows the hierarchy */
+	l->g->pattern = cgw_sel_is_pattern(path);
+	if (!l->g->pattern && check_dir(l, path))
 		return -1;
 	other = l->stored ? find_path(l, path) : NULL;
 	if (other) {
@@ -609,6 +620,9 @@ static void check_scope(struct loader *l, const struct sect_keys *k,
 		return;
 	if (!k->line[GK_SCOPE]) {
 		n = strcspn(g->path, "/");
+		/* a glob at the top: each match's own top-level cgroup */
+		if (cgw_sel_is_pattern(g->path) && strcspn(g->path, "*?[") < n)
+			n = 0;
 		memcpy(g->scope, g->path, n);
 		g->scope[n] = '\0';
 		return;
