@@ -144,6 +144,9 @@ static int save_state(struct act_ctx *a, const struct cgw_file *pending,
 		struct cgw_file *fs[] = { &a->nodes[i].weight,
 					  &a->nodes[i].quota };
 
+		/* a vanished cgroup has nothing left to restore */
+		if (a->nodes[i].gone)
+			continue;
 		for (int k = 0; k < 2; k++) {
 			struct cgw_state_entry *e = &st.e[st.n];
 			bool now = fs[k] == pending;
@@ -334,10 +337,12 @@ static int set_cap(struct act_ctx *a, struct act_node *n, uint32_t share,
 	return act_write(a, n, &n->quota, want, g, why, reason, t_event);
 }
 
+/* The live node of cgroup @rel: one removed and recreated at the same
+ * path is a new cgroup, with a node of its own. */
 static int find_node(const struct act_ctx *a, const char *rel)
 {
 	for (size_t i = 0; i < a->nnodes; i++)
-		if (!strcmp(a->nodes[i].rel, rel))
+		if (!a->nodes[i].gone && !strcmp(a->nodes[i].rel, rel))
 			return (int)i;
 	return -1;
 }
@@ -367,6 +372,10 @@ static int node_add(struct act_ctx *a, const char *rel, int group,
 	snprintf(n->rel, sizeof(n->rel), "%s", rel);
 	n->group = group;
 	n->capped_for = -1;
+	/* O_PATH: to notice the cgroup vanishing (act_check_gone) */
+	n->dirfd = cgw_hier_openat(a->hier, rel, O_PATH | O_DIRECTORY);
+	if (n->dirfd < 0)
+		return n->dirfd;
 	ret = cgw_file_open(&n->weight, a->hier, rel, weight_file(a));
 	if (!ret)
 		ret = cgw_file_open(&n->quota, a->hier, rel, quota_file(a));
@@ -379,6 +388,7 @@ static int node_add(struct act_ctx *a, const char *rel, int group,
 	if (ret) {
 		cgw_file_close(&n->weight);
 		cgw_file_close(&n->quota);
+		close(n->dirfd);
 		return ret;
 	}
 	n->cgid = cgid;
@@ -483,8 +493,9 @@ int act_init(struct act_ctx *a, const struct cgw_hier *h,
 	a->ctl.settle_ns = 4 * cfg->span_ns;
 	a->ctl.wmin = wmin(a);
 	a->ctl.wmax = wmax(a);
-	a->group_node = calloc(cfg->ngroups ?: 1, sizeof(*a->group_node));
-	a->breaches = calloc(cfg->ngroups ?: 1, sizeof(*a->breaches));
+	/* the table of selected cgroups grows while the agent runs */
+	a->group_node = calloc(CGW_MAX_GROUPS, sizeof(*a->group_node));
+	a->breaches = calloc(CGW_MAX_GROUPS, sizeof(*a->breaches));
 	return a->group_node && a->breaches ? 0 : -ENOMEM;
 }
 
@@ -493,8 +504,17 @@ int act_add_group(struct act_ctx *a, int group, uint64_t cgid, uint32_t slot)
 	const struct cgw_group_cfg *gc = &a->cfg->groups[group];
 	int i = find_node(a, gc->path);
 
-	if (i >= 0) { /* found earlier as a sibling: adopt it */
+	if (i >= 0) { /* found earlier as a sibling: adopt it, with the
+		       * slot that holds the group's constraints */
+		if (a->nodes[i].group >= 0)
+			return -EEXIST;
 		a->nodes[i].group = group;
+		a->nodes[i].cgid = cgid;
+		if (a->nodes[i].slot != slot && slot < CGW_MAX_SLOTS) {
+			a->slot_node[a->nodes[i].slot] = -1;
+			a->nodes[i].slot = slot;
+			a->slot_node[slot] = i;
+		}
 		a->group_node[group] = i;
 	} else {
 		i = node_add(a, gc->path, group, cgid, slot);
@@ -511,6 +531,42 @@ int act_add_group(struct act_ctx *a, int group, uint64_t cgid, uint32_t slot)
 		    k != (size_t)a->group_node[group])
 			warden_set_notify(a->w, a->nodes[k].slot, true);
 	return 0;
+}
+
+/* Good windows to clear a max breach: a whole CFS period of the cgroup,
+ * during which a cap lets it run and then throttles it. */
+static uint32_t clear_max(const struct act_ctx *a, const char *rel)
+{
+	uint64_t period_ns = act_cfs_period_us(a->hier, rel) * 1000;
+	uint64_t n = (period_ns + a->cfg->window_ns - 1) / a->cfg->window_ns;
+
+	return (uint32_t)(n + 1 > a->cfg->clear_windows ?
+				  n + 1 :
+				  a->cfg->clear_windows);
+}
+
+int act_watch_group(struct act_ctx *a, int group)
+{
+	const struct cgw_group_cfg *gc = &a->cfg->groups[group];
+	uint32_t cm = clear_max(a, gc->path), slot;
+	uint64_t cgid;
+	int ret, i;
+
+	ret = cgw_hier_cgid(a->hier, gc->path, &cgid);
+	if (ret)
+		return ret;
+	ret = warden_watch(a->w, cgid, gc->min_ppm, gc->max_ppm, cm, &slot);
+	i = find_node(a, gc->path);
+	if (ret == -EBUSY && i >= 0 && a->nodes[i].group < 0) {
+		/* a sibling so far, and the window clock owns its slot: its
+		 * constraints go to a fresh one */
+		warden_unwatch(a->w, a->nodes[i].slot);
+		ret = warden_watch(a->w, cgid, gc->min_ppm, gc->max_ppm, cm,
+				   &slot);
+	}
+	if (!ret)
+		ret = act_add_group(a, group, cgid, slot);
+	return ret;
 }
 
 /* --- the model's inputs ----------------------------------------------- */
@@ -1038,12 +1094,51 @@ uint64_t act_tick(struct act_ctx *a, uint64_t now)
 
 /* --- status ----------------------------------------------------------- */
 
-void act_mark_gone(struct act_ctx *a, uint32_t slot)
+struct act_node *act_node_of_slot(struct act_ctx *a, uint32_t slot)
 {
 	int i = slot < CGW_MAX_SLOTS ? a->slot_node[slot] : -1;
 
-	if (i >= 0)
-		a->nodes[i].gone = true;
+	return i >= 0 ? &a->nodes[i] : NULL;
+}
+
+bool act_check_gone(struct act_ctx *a, struct act_node *n)
+{
+	if (n->gone)
+		return true;
+	if (faccessat(n->dirfd, "cgroup.procs", F_OK, 0) == 0)
+		return false;
+	n->gone = true;
+	if (n->group >= 0)
+		cgw_log(CGW_LOG_WARNING,
+			"cgroup [%s] %s vanished; no longer watched",
+			group_name(a, n->group), n->rel);
+	else
+		cgw_log(CGW_LOG_INFO,
+			"competitor %s vanished; no longer watched", n->rel);
+	warden_unwatch(a->w, n->slot);
+	/* its originals went with it: off the state file */
+	if (n->weight.changed || n->quota.changed)
+		save_state(a, NULL, NULL, NULL);
+	return true;
+}
+
+void act_refresh(struct act_ctx *a)
+{
+	for (size_t i = 0; i < a->nnodes; i++) {
+		const struct act_node *n = &a->nodes[i];
+		const struct cgw_group_cfg *gc;
+
+		if (n->gone || n->group < 0)
+			continue;
+		gc = &a->cfg->groups[n->group];
+		if (!gc->min_ppm)
+			continue;
+		discover(a, gc->path, gc->scope);
+		for (size_t k = 0; k < a->nnodes; k++)
+			if (k != i && !a->nodes[k].gone &&
+			    same_parent(a->nodes[k].rel, gc->path))
+				warden_set_notify(a->w, a->nodes[k].slot, true);
+	}
 }
 
 void act_group_flags(const struct act_ctx *a, struct cgw_gstate_in *in)
@@ -1126,6 +1221,8 @@ void act_free(struct act_ctx *a)
 	for (size_t i = 0; i < a->nnodes; i++) {
 		cgw_file_close(&a->nodes[i].weight);
 		cgw_file_close(&a->nodes[i].quota);
+		if (a->nodes[i].dirfd >= 0)
+			close(a->nodes[i].dirfd);
 	}
 	free(a->nodes);
 	free(a->group_node);
