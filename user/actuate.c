@@ -1164,48 +1164,53 @@ void act_group_flags(const struct act_ctx *a, struct cgw_gstate_in *in)
 
 /* --- restore --------------------------------------------------------- */
 
+/* Puts @n's changed files back (@why in the report); returns how many
+ * could not be. */
+static int restore_node(struct act_ctx *a, struct act_node *n, const char *why)
+{
+	struct cgw_file *fs[] = { &n->weight, &n->quota };
+	int failed = 0;
+
+	for (int k = 0; k < 2; k++) {
+		char cur[CGW_STATE_VALUE_MAX], orig[CGW_STATE_VALUE_MAX];
+		enum cgw_set res;
+		int ret;
+
+		if (!fs[k]->changed)
+			continue;
+		snprintf(orig, sizeof(orig), "%s", fs[k]->original);
+		ret = cgw_file_restore(fs[k], a->dry_run, cur, sizeof(cur),
+				       &res);
+		if (ret == -ENODEV || ret == -ENOENT || n->gone) {
+			cgw_log(CGW_LOG_NOTICE,
+				"cgroup %s vanished: nothing to restore",
+				n->rel);
+			continue;
+		}
+		if (ret) {
+			cgw_log(CGW_LOG_ERR, "cannot restore %s/%s to '%s': %s",
+				fs[k]->rel, fs[k]->name, orig, strerror(-ret));
+			failed++;
+			continue;
+		}
+		if (res == CGW_SET_FOREIGN) {
+			cgw_log(CGW_LOG_WARNING,
+				"%s/%s left as %s: changed by someone else",
+				fs[k]->rel, fs[k]->name, cur);
+			continue;
+		}
+		report(a, "restore", group_name(a, n->group), fs[k], cur, orig,
+		       why, 0, cgw_now_ns(), false);
+	}
+	return failed;
+}
+
 int act_restore_all(struct act_ctx *a)
 {
 	int failed = 0;
 
-	for (size_t i = 0; i < a->nnodes; i++) {
-		struct act_node *n = &a->nodes[i];
-		struct cgw_file *fs[] = { &n->weight, &n->quota };
-
-		for (int k = 0; k < 2; k++) {
-			char cur[CGW_STATE_VALUE_MAX], orig[CGW_STATE_VALUE_MAX];
-			enum cgw_set res;
-			int ret;
-
-			if (!fs[k]->changed)
-				continue;
-			snprintf(orig, sizeof(orig), "%s", fs[k]->original);
-			ret = cgw_file_restore(fs[k], a->dry_run, cur,
-					       sizeof(cur), &res);
-			if (ret == -ENODEV || ret == -ENOENT || n->gone) {
-				cgw_log(CGW_LOG_NOTICE,
-					"cgroup %s vanished: nothing to restore",
-					n->rel);
-				continue;
-			}
-			if (ret) {
-				cgw_log(CGW_LOG_ERR,
-					"cannot restore %s/%s to '%s': %s",
-					fs[k]->rel, fs[k]->name, orig,
-					strerror(-ret));
-				failed++;
-				continue;
-			}
-			if (res == CGW_SET_FOREIGN) {
-				cgw_log(CGW_LOG_WARNING,
-					"%s/%s left as %s: changed by someone else",
-					fs[k]->rel, fs[k]->name, cur);
-				continue;
-			}
-			report(a, "restore", group_name(a, n->group), fs[k], cur,
-			       orig, "agent exit", 0, cgw_now_ns(), false);
-		}
-	}
+	for (size_t i = 0; i < a->nnodes; i++)
+		failed += restore_node(a, &a->nodes[i], "agent exit");
 	if (!failed && !a->dry_run && a->state_file) {
 		struct cgw_state empty = { .n = 0 };
 		char err[512];
@@ -1213,6 +1218,32 @@ int act_restore_all(struct act_ctx *a)
 		if (cgw_state_write(a->state_file, &empty, err, sizeof(err)))
 			cgw_log(CGW_LOG_ERR, "%s", err);
 	}
+	return failed;
+}
+
+int act_release_group(struct act_ctx *a, int group, const char *why)
+{
+	struct act_node *n = &a->nodes[a->group_node[group]];
+	int failed = 0;
+
+	if (n->gone)
+		return 0;
+	/* the caps its escalations put on competitors, then its own files */
+	for (size_t i = 0; i < a->nnodes; i++) {
+		struct act_node *m = &a->nodes[i];
+
+		if (m->capped_for != group || m->gone)
+			continue;
+		failed += restore_node(a, m, why);
+		m->capped_for = -1;
+		m->rq = (struct cgw_relax){ 0 };
+	}
+	failed += restore_node(a, n, why);
+	/* no longer ours: a cgroup that still competes with another group
+	 * is found again as a sibling, with a node of its own */
+	n->gone = true;
+	warden_unwatch(a->w, n->slot);
+	save_state(a, NULL, NULL, NULL);
 	return failed;
 }
 

@@ -108,6 +108,12 @@ void act_group_flags(const struct act_ctx *a, struct cgw_gstate_in *in);
 /* Puts every changed file back; reports each as a "restore" record.
  * Returns the number of files that could not be restored. */
 int act_restore_all(struct act_ctx *a);
+
+/* Table entry @group leaves (its section was removed on reload): puts
+ * back what was changed for it (its own files, caps on competitors), with
+ * @why in the report, and stops watching it.  Returns the number of
+ * files that could not be restored. */
+int act_release_group(struct act_ctx *a, int group, const char *why);
 void act_free(struct act_ctx *a);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "follow.h"
 #include "log.h"
+#include "reload.h"
 #include "select.h"
 
 #define FOLLOW_MASK \
@@ -27,11 +28,6 @@ void follow_init(struct follow *f, const struct cgw_hier *h,
 	/* the [agent] values; the entries come from follow_select() */
 	memcpy(tab, sect, offsetof(struct cgw_config, groups));
 	tab->ngroups = 0;
-}
-
-void follow_set_sections(struct follow *f, const struct cgw_config *sect)
-{
-	f->sect = sect;
 }
 
 /* A notification for mkdir/rmdir below @rel ("" is the root). */
@@ -265,6 +261,55 @@ void follow_update(struct follow *f)
 	for (size_t i = 0; i < f->act->nnodes; i++)
 		act_check_gone(f->act, &f->act->nodes[i]);
 	scan(f);
+}
+
+void follow_reload(struct follow *f, const struct cgw_config *sect,
+		   struct follow_counts *c)
+{
+	const struct cgw_config *old = f->sect;
+
+	memset(c, 0, sizeof(*c));
+	for (size_t si = 0; si < sect->ngroups; si++) {
+		int oi = cgw_reload_find(old, sect->groups[si].name);
+
+		if (oi >= 0 && cgw_reload_same_section(&old->groups[oi],
+						       &sect->groups[si]))
+			c->unchanged++;
+		else
+			c->added++;
+	}
+	for (size_t si = 0; si < old->ngroups; si++) {
+		int ni = cgw_reload_find(sect, old->groups[si].name);
+
+		if (ni < 0 || !cgw_reload_same_section(&old->groups[si],
+						       &sect->groups[ni]))
+			c->removed++;
+	}
+	/* entries of sections kept follow their section's new index; the
+	 * others are put back as they were and let go */
+	for (size_t i = 0; i < f->tab->ngroups; i++) {
+		struct cgw_group_cfg *e = &f->tab->groups[i];
+		const struct cgw_group_cfg *s;
+		int ni;
+
+		if (e->sect < 0 || !entry_live(f, i))
+			continue;
+		s = &old->groups[e->sect];
+		ni = cgw_reload_find(sect, s->name);
+		if (ni >= 0 && cgw_reload_same_section(s, &sect->groups[ni])) {
+			e->sect = ni;
+			continue;
+		}
+		cgw_log(CGW_LOG_NOTICE,
+			"cgroup [%s] %s: section %s on reload: restored and released",
+			e->name, e->path, ni < 0 ? "removed" : "changed");
+		act_release_group(f->act, (int)i,
+				  ni < 0 ? "section removed on reload" :
+					   "section changed on reload");
+		e->sect = -1;
+	}
+	f->sect = sect;
+	follow_update(f);
 }
 
 void follow_close(struct follow *f)

@@ -66,8 +66,19 @@ int follow_fd(const struct follow *f);
  */
 void follow_update(struct follow *f);
 
-/* A new set of sections (a reload); the caller keeps it alive. */
-void follow_set_sections(struct follow *f, const struct cgw_config *sect);
+struct follow_counts {
+	int added, removed, unchanged; /* sections (a changed one: both) */
+};
+
+/*
+ * A reload: @sect (valid, kept alive by the caller) replaces the
+ * sections.  Unchanged sections (core/reload.h) keep their cgroups and
+ * their state; the cgroups of removed or changed ones are restored and
+ * released; then the table is brought up to date (follow_update), which
+ * watches what added or changed sections select.
+ */
+void follow_reload(struct follow *f, const struct cgw_config *sect,
+		   struct follow_counts *c);
 
 void follow_close(struct follow *f);
 

@@ -29,6 +29,7 @@
 #include "notify.h"
 #include "privs.h"
 #include "probe.h"
+#include "reload.h"
 #include "restore.h"
 #include "state.h"
 #include "status.h"
@@ -63,7 +64,7 @@ struct agent {
 	struct status_srv status; /* `cgwarden status` */
 };
 
-static volatile sig_atomic_t exiting, want_stats;
+static volatile sig_atomic_t exiting, want_stats, want_reload;
 
 static void on_signal(int sig)
 {
@@ -76,13 +77,19 @@ static void on_usr1(int sig)
 	want_stats = 1;
 }
 
+static void on_hup(int sig)
+{
+	(void)sig;
+	want_reload = 1;
+}
+
 /*
  * Every signal that could end the agent is handled on purpose:
  *  SIGINT, SIGTERM, SIGQUIT  restore every original, exit 0 (a SIGQUIT
  *                            core dump would leave the values behind)
- *  SIGHUP                    what service managers send on reload: until
- *                            the agent can reload, the same as SIGTERM,
- *                            never a kill without restoring
+ *  SIGHUP                    reload the configuration (reload()); an
+ *                            invalid one is reported, the running one
+ *                            stays
  *  SIGUSR1                   print the kernel-side counters
  *  SIGUSR2                   ignored
  *  SIGPIPE                   ignored: a --json reader that goes away makes
@@ -94,6 +101,7 @@ static void setup_signals(sigset_t *waitmask)
 	static const int term[] = { SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGUSR1 };
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct sigaction usr1 = { .sa_handler = on_usr1 };
+	struct sigaction hup = { .sa_handler = on_hup };
 	struct sigaction ign = { .sa_handler = SIG_IGN };
 	sigset_t block;
 
@@ -103,7 +111,11 @@ static void setup_signals(sigset_t *waitmask)
 	sigprocmask(SIG_BLOCK, &block, waitmask);
 	for (size_t i = 0; i < sizeof(term) / sizeof(term[0]); i++) {
 		sigdelset(waitmask, term[i]);
-		sigaction(term[i], term[i] == SIGUSR1 ? &usr1 : &sa, NULL);
+		sigaction(term[i],
+			  term[i] == SIGUSR1 ? &usr1 :
+			  term[i] == SIGHUP  ? &hup :
+					       &sa,
+			  NULL);
 	}
 	sigaction(SIGUSR2, &ign, NULL);
 	sigaction(SIGPIPE, &ign, NULL);
@@ -611,6 +623,53 @@ static int start_metrics(struct agent *a)
 }
 
 /*
+ * SIGHUP: the configuration file again (core/reload.h says what may
+ * change).  Nothing changes unless the whole new file is valid.
+ */
+static void reload(struct agent *a)
+{
+	struct cgw_config *cfg = calloc(1, sizeof(*cfg));
+	struct cgw_diag *diag = calloc(1, sizeof(*diag));
+	struct follow_counts c;
+	char keys[256];
+	int ret;
+
+	if (!cfg || !diag) {
+		cgw_err("%s: reload: out of memory; the running configuration stays",
+			a->config_path);
+		goto cleanup;
+	}
+	ret = cgw_config_load(a->config_path, a->hier.root, cfg, diag);
+	for (size_t i = 0; i < diag->n; i++)
+		cgw_log_plain(CGW_LOG_ERR, "%s", diag->msg[i]);
+	if (ret) {
+		cgw_err("%s: reload: invalid configuration; the running one stays in force",
+			a->config_path);
+		goto cleanup;
+	}
+	if (!a->act_ready) {
+		cgw_warn(
+			"%s: reload: the agent idles (it started without groups): restart it to apply the configuration",
+			a->config_path);
+		goto cleanup;
+	}
+	if (cgw_reload_agent_diff(a->tab, cfg, keys, sizeof(keys)))
+		cgw_warn(
+			"%s: reload: [agent] %s changed: compiled into the BPF program or bound at start; the running values stay until a restart",
+			a->config_path, keys);
+	follow_reload(&a->follow, cfg, &c);
+	free(a->cfg);
+	a->cfg = cfg;
+	cfg = NULL;
+	cgw_notice("%s: reloaded: %d section%s added, %d removed, %d unchanged",
+		   a->config_path, c.added, c.added == 1 ? "" : "s", c.removed,
+		   c.unchanged);
+cleanup:
+	free(cfg);
+	free(diag);
+}
+
+/*
  * Sleeps until the kernel side sends something, a relax step falls due,
  * or a signal arrives.  The signals are blocked except inside epoll_pwait,
  * so a signal cannot slip in between the flag test and the wait, and the
@@ -633,6 +692,11 @@ static int run(struct agent *a, const sigset_t *waitmask)
 		return ret;
 	}
 	while (!exiting) {
+		if (want_reload) {
+			want_reload = 0;
+			reload(a);
+			metrics_publish(&a->metrics, &a->act);
+		}
 		if (want_stats) {
 			want_stats = 0;
 			print_stats(a);
@@ -676,10 +740,8 @@ static int run(struct agent *a, const sigset_t *waitmask)
 	}
 	notify_stopping();
 	if (exiting)
-		cgw_log(CGW_LOG_NOTICE, "%s: %sexiting%s", strsignal(exiting),
-			a->act_ready ? "restoring and " : "",
-			exiting == SIGHUP ? " (reload is not supported yet)" :
-					    "");
+		cgw_log(CGW_LOG_NOTICE, "%s: %sexiting", strsignal(exiting),
+			a->act_ready ? "restoring and " : "");
 	return ret;
 }
 

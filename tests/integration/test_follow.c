@@ -234,6 +234,111 @@ static void test_competitor_created(void **state)
 	cgt_kill(hog);
 }
 
+/* The agent's config file, with [agent] as start() writes it but for
+ * @span_ms (0: the default). */
+static void rewrite(const char *body, int span_ms)
+{
+	char cfg[4096], span[32] = "";
+	FILE *f;
+
+	if (span_ms)
+		snprintf(span, sizeof(span), "span = %dms\n", span_ms);
+	snprintf(cfg, sizeof(cfg),
+		 "[agent]\nwindow = %dms\ncooldown = %dms\nhold = %dms\n%s\n%s",
+		 10 * cgt_slow(), 50 * cgt_slow(), 300 * cgt_slow(), span,
+		 body);
+	f = fopen(agent.cfgfile, "we");
+	assert_non_null(f);
+	assert_int_equal(fputs(cfg, f) < 0, 0);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Waits up to 2 s for @needle on the agent's stderr. */
+static bool stderr_wait(const char *needle)
+{
+	for (int i = 0; i < 200 * cgt_slow(); i++) {
+		if (stderr_has(needle))
+			return true;
+		cgt_sleep_ms(10);
+	}
+	return false;
+}
+
+/*
+ * SIGHUP re-reads the file: a section removed is restored and released,
+ * one added is watched, the agent goes on; an invalid file is reported
+ * with its line and the running configuration stays; a changed [agent]
+ * value is reported as needing a restart.
+ */
+static void test_reload(void **state)
+{
+	struct cgt_load sat = { .nthreads = 2, .cpu = -1 };
+	char body[1024], qa0[64], qa[64], qb[64], qb1[64], restore[128];
+	char line[PATH_MAX];
+	const char *const act_b[] = { "\"type\":\"action\"", line, NULL };
+	const char *const rest_a[] = { "\"type\":\"restore\"", restore, NULL };
+	const char *l;
+
+	(void)state;
+	CGT_NEED_ENV();
+	assert_int_equal(cgt_mkcg("ra"), 0);
+	assert_int_equal(cgt_mkcg("rb"), 0);
+	assert_true(cgt_read("ra", quota_file(), qa0, sizeof(qa0)) >= 0);
+	snprintf(body, sizeof(body), "[a]\npath = /%s\nmax_share = 20%%\n",
+		 cgt_relpath("ra"));
+	assert_int_equal(start(body, false), 0);
+	assert_true(cgt_spawn("ra", &sat, NULL) > 0);
+	assert_true(cgt_spawn("rb", &sat, NULL) > 0);
+	snprintf(line, sizeof(line), "\"path\":\"%s\"", cgt_relpath("ra"));
+	l = cgt_agent_wait(&agent, act_b, 3000 * cgt_slow());
+	assert_non_null(l);
+
+	/* [a] goes, [b] comes */
+	snprintf(body, sizeof(body), "[b]\npath = %s\nmax_share = 20%%\n",
+		 cgt_relpath("rb"));
+	rewrite(body, 0);
+	assert_int_equal(kill(agent.pid, SIGHUP), 0);
+	snprintf(restore, sizeof(restore), "\"path\":\"%s\"",
+		 cgt_relpath("ra"));
+	l = cgt_agent_wait(&agent, rest_a, 3000 * cgt_slow());
+	if (!l)
+		cgt_agent_dump_recent(&agent);
+	assert_non_null(l);
+	assert_true(cgt_read("ra", quota_file(), qa, sizeof(qa)) >= 0);
+	assert_string_equal(qa, qa0);
+	snprintf(line, sizeof(line), "\"path\":\"%s\"", cgt_relpath("rb"));
+	l = cgt_agent_wait(&agent, act_b, 3000 * cgt_slow());
+	if (!l)
+		cgt_agent_dump_recent(&agent);
+	assert_non_null(l);
+	assert_true(stderr_wait("1 section added, 1 removed, 0 unchanged"));
+	cgt_sleep_ms(300);
+	assert_true(cgt_read("rb", quota_file(), qb, sizeof(qb)) >= 0);
+
+	/* invalid: reported with file:line, nothing changes */
+	rewrite("[b]\npath = nope/none\nmax_share = 20%\n", 0);
+	assert_int_equal(kill(agent.pid, SIGHUP), 0);
+	assert_true(
+		stderr_wait("invalid configuration; the running one stays"));
+	snprintf(line, sizeof(line), "%s:7: path: 'nope/none' does not exist",
+		 agent.cfgfile);
+	assert_true(stderr_has(line));
+	assert_true(cgt_read("rb", quota_file(), qb1, sizeof(qb1)) >= 0);
+	assert_string_equal(qb, qb1);
+
+	/* [b] unchanged, a value in the BPF program's rodata changed */
+	snprintf(body, sizeof(body), "[b]\npath = %s\nmax_share = 20%%\n",
+		 cgt_relpath("rb"));
+	rewrite(body, 120);
+	assert_int_equal(kill(agent.pid, SIGHUP), 0);
+	assert_true(stderr_wait("0 added, 0 removed, 1 unchanged"));
+	assert_true(stderr_has("[agent] span changed"));
+	assert_true(cgt_read("rb", quota_file(), qb1, sizeof(qb1)) >= 0);
+	assert_string_equal(qb, qb1); /* kept, not restored */
+	assert_int_equal(cgt_agent_stop(&agent, SIGTERM), 0);
+	agent.pid = 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -243,6 +348,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_competitor_created, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
