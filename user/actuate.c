@@ -260,9 +260,14 @@ static int act_write(struct act_ctx *a, struct act_node *n, struct cgw_file *f,
 		if (!was_changed)
 			return 1;
 		a->released++;
+		f->released_ns = cgw_now_ns();
 		cgw_log(CGW_LOG_WARNING,
-			"[%s] %s/%s changed by someone else (%s, we wrote %s): no longer managed",
-			group_name(a, g), f->rel, f->name, old, f->written);
+			"[%s] %s/%s changed by someone else (%s, we wrote %s): no longer managed%s",
+			group_name(a, g), f->rel, f->name, old, f->written,
+			a->cfg->retake_ns ? " until retake" : "");
+		/* the JSON stream says it too: old is ours, new theirs */
+		report(a, "released", group_name(a, g), f, f->written, old,
+		       "changed by someone else", 0, f->released_ns, false);
 		save_state(a, NULL, NULL, NULL);
 		return 1;
 	default:
@@ -1059,6 +1064,40 @@ static void relax_quota(struct act_ctx *a, struct act_node *n, uint64_t now)
 	}
 }
 
+/*
+ * [agent] retake: a file released to someone else is managed again once
+ * the time is up; its value then is its new original.  Returns when the
+ * next one of @n's files is due (0: none).
+ */
+static uint64_t retake(struct act_ctx *a, struct act_node *n, uint64_t now)
+{
+	struct cgw_file *fs[] = { &n->weight, &n->quota };
+	uint64_t next = 0, t;
+
+	for (int k = 0; k < 2; k++) {
+		char theirs[CGW_STATE_VALUE_MAX];
+
+		snprintf(theirs, sizeof(theirs), "%s", fs[k]->foreign);
+		if (cgw_file_retake(fs[k], now, a->cfg->retake_ns)) {
+			if (fs[k] == &n->weight && !read_weight(n))
+				n->ctl.orig = n->weight_now;
+			if (fs[k] == &n->weight)
+				n->rw = (struct cgw_relax){ 0 };
+			else
+				n->rq = (struct cgw_relax){ 0 };
+			report(a, "retake", group_name(a, n->group), fs[k],
+			       theirs, theirs,
+			       "released long enough: managed again from this value",
+			       0, now, false);
+			continue;
+		}
+		t = cgw_file_retake_at(fs[k], a->cfg->retake_ns);
+		if (t && (!next || t < next))
+			next = t;
+	}
+	return next;
+}
+
 uint64_t act_tick(struct act_ctx *a, uint64_t now)
 {
 	uint64_t hold = a->cfg->hold_ns, cd = a->cfg->cooldown_ns, next = 0;
@@ -1070,6 +1109,9 @@ uint64_t act_tick(struct act_ctx *a, uint64_t now)
 
 		if (n->gone)
 			continue;
+		t = retake(a, n, now);
+		if (t && (!next || t < next))
+			next = t;
 		if (cgw_relax_due(&n->rw, now, hold, cd, &t) &&
 		    node_may_write(a, n, now)) {
 			relax_weight(a, n, now);

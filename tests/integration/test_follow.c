@@ -339,6 +339,61 @@ static void test_reload(void **state)
 	agent.pid = 0;
 }
 
+/*
+ * A file someone else changes is released, and says so: a JSON record,
+ * and `cgwarden status` with the value found; with [agent] retake it is
+ * managed again after that time, from the value found.
+ */
+static void test_released_retake(void **state)
+{
+	struct cgt_load sat = { .nthreads = 2, .cpu = -1 };
+	bool v2 = cgt_hier()->mode == CGW_MODE_V2;
+	const char *theirs = v2 ? "80000 100000" : "80000";
+	char cfg[1024], old[64], out[8192], want[128];
+	const char *const args[] = { "--state-file", statefile, NULL };
+	const char *const acted[] = { "\"type\":\"action\"", NULL };
+	const char *const released[] = { "\"type\":\"released\"", NULL };
+	const char *const retaken[] = { "\"type\":\"retake\"", NULL };
+	const char *const again[] = { "\"type\":\"action\"", old, NULL };
+	const char *st[] = { cgt_bin("cgwarden"), "status", "--state-file",
+			     statefile,		  "--json", NULL };
+
+	(void)state;
+	CGT_NEED_ENV();
+	assert_int_equal(cgt_mkcg("rel"), 0);
+	snprintf(
+		cfg, sizeof(cfg),
+		"[agent]\nwindow = %dms\ncooldown = %dms\nhold = %dms\nretake = %dms\n\n[rel]\npath = %s\nmax_share = 20%%\n",
+		10 * cgt_slow(), 50 * cgt_slow(), 200 * cgt_slow(),
+		1500 * cgt_slow(), cgt_relpath("rel"));
+	assert_int_equal(cgt_agent_start(&agent, cfg, args), 0);
+	assert_true(cgt_spawn("rel", &sat, NULL) > 0);
+	assert_non_null(cgt_agent_wait(&agent, acted, 3000 * cgt_slow()));
+	/* `docker update --cpu-quota` */
+	assert_int_equal(cgt_write("rel", quota_file(), theirs), 0);
+	if (!cgt_agent_wait(&agent, released, 3000 * cgt_slow())) {
+		cgt_agent_dump_recent(&agent);
+		fail_msg("no released record");
+	}
+	assert_int_equal(cgt_run(st, out, sizeof(out)), 0);
+	print_message("status: %s", out);
+	assert_non_null(strstr(out, "\"released\":true"));
+	snprintf(want, sizeof(want), "\"foreign\":\"%s\"", theirs);
+	assert_non_null(strstr(out, want));
+	assert_non_null(strstr(out, "\"retake_in_s\":"));
+	assert_non_null(cgt_agent_wait(&agent, retaken, 3000 * cgt_slow()));
+	/* managed again, from their value */
+	snprintf(old, sizeof(old), "\"old\":\"%s\"", theirs);
+	if (!cgt_agent_wait(&agent, again, 3000 * cgt_slow())) {
+		cgt_agent_dump_recent(&agent);
+		fail_msg("not capped again after retake");
+	}
+	assert_int_equal(cgt_agent_stop(&agent, SIGTERM), 0);
+	agent.pid = 0;
+	assert_true(cgt_read("rel", quota_file(), out, sizeof(out)) >= 0);
+	assert_string_equal(out, theirs); /* restored to the new original */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -349,6 +404,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_competitor_created, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_released_retake, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

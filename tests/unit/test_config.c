@@ -708,6 +708,21 @@ static void test_path_pattern(void **state)
 	assert_nmsg(fx, 1);
 }
 
+/* [agent] retake: off by default, a duration when set */
+static void test_retake(void **state)
+{
+	static const char *const f[] = {
+		"[agent]",	   "retake = 30s",   "[web]",
+		"path = shop/web", "min_share = 5%", NULL,
+	};
+	struct fixture *fx = *state;
+
+	assert_int_equal(fx->cfg->retake_ns, 0);
+	write_lines(fx, f);
+	assert_int_equal(load(fx), 0);
+	assert_int_equal(fx->cfg->retake_ns, 30 * SEC);
+}
+
 static void test_root_missing(void **state)
 {
 	static const char *const f[] = {
@@ -1243,6 +1258,7 @@ int main(void)
 		T(test_path_syntax),
 		T(test_path_leading_slash),
 		T(test_path_pattern),
+		T(test_retake),
 		T(test_root_missing),
 		T(test_duplicate_section),
 		T(test_duplicate_key),

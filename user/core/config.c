@@ -51,8 +51,20 @@ struct key_spec {
 	uint64_t min, max, def;
 };
 
-enum { AK_WINDOW, AK_COOLDOWN, AK_HOLD, AK_MARGIN, AK_CLEAR, AK_HYST, AK_SPAN,
-       AK_DEADBAND, AK_METRICS, AK_STATUS, AK_NR };
+enum {
+	AK_WINDOW,
+	AK_COOLDOWN,
+	AK_HOLD,
+	AK_MARGIN,
+	AK_CLEAR,
+	AK_HYST,
+	AK_SPAN,
+	AK_DEADBAND,
+	AK_RETAKE,
+	AK_METRICS,
+	AK_STATUS,
+	AK_NR
+};
 
 static const struct key_spec agent_keys[AK_NR] = {
 	[AK_WINDOW] = { "window", VT_DURATION, CGW_WINDOW_MIN_NS,
@@ -64,9 +76,10 @@ static const struct key_spec agent_keys[AK_NR] = {
 	[AK_CLEAR] = { "clear_windows", VT_UINT, 1, 100, 2 },
 	[AK_HYST] = { "hysteresis", VT_SHARE, 0, 20 * PERCENT, 1 * PERCENT },
 	[AK_SPAN] = { "span", VT_DURATION, 2 * CGW_WINDOW_MIN_NS,
-		      CGW_SPAN_MAX_WINDOWS * CGW_WINDOW_MAX_NS, 100 * MSEC },
-	[AK_DEADBAND] = { "deadband", VT_SHARE, 0, 50 * PERCENT,
-			  10 * PERCENT },
+		      CGW_SPAN_MAX_WINDOWS *CGW_WINDOW_MAX_NS, 100 * MSEC },
+	[AK_DEADBAND] = { "deadband", VT_SHARE, 0, 50 * PERCENT, 10 * PERCENT },
+	/* 0: a file someone else changed is never taken back */
+	[AK_RETAKE] = { "retake", VT_DURATION, 0, 86400 * SEC, 0 },
 	/* strings, stored in struct cgw_config by agent_str_key() */
 	[AK_METRICS] = { "metrics", VT_LISTEN, 0, 0, 0 },
 	[AK_STATUS] = { "status_socket", VT_SOCKET, 0, 0, 0 },
@@ -930,6 +943,7 @@ static void finish(struct loader *l)
 	cfg->hyst_ppm = (uint32_t)l->agent.val[AK_HYST];
 	cfg->span_ns = l->agent.val[AK_SPAN];
 	cfg->deadband_ppm = (uint32_t)l->agent.val[AK_DEADBAND];
+	cfg->retake_ns = l->agent.val[AK_RETAKE];
 	/* no groups is valid: the agent idles (the commented example config
 	 * a package installs must pass --check) */
 	sort_diag(l);
@@ -946,6 +960,7 @@ void cgw_config_defaults(struct cgw_config *cfg)
 	cfg->hyst_ppm = (uint32_t)agent_keys[AK_HYST].def;
 	cfg->span_ns = agent_keys[AK_SPAN].def;
 	cfg->deadband_ppm = (uint32_t)agent_keys[AK_DEADBAND].def;
+	cfg->retake_ns = agent_keys[AK_RETAKE].def;
 }
 
 static void loader_init(struct loader *l, const char *file, const char *root,

@@ -44,6 +44,10 @@ struct cgw_config {
 	uint64_t span_ns; /* [agent] span of the sliding estimate, default
 			   * 100ms, 2..15 windows */
 	uint32_t deadband_ppm; /* [agent] deadband, 0..50%, default 10% */
+	/* [agent] retake: a file released to someone else is managed again
+	 * this long after (its value then is the new original); 0, the
+	 * default: never */
+	uint64_t retake_ns;
 	/* [agent] metrics = ADDRESS:PORT (IPv4, or [IPv6]): the Prometheus
 	 * endpoint; off (metrics_addrlen 0) unless set */
 	char metrics[64]; /* as written */

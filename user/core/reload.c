@@ -52,6 +52,8 @@ int cgw_reload_agent_diff(const struct cgw_config *old,
 		add(out, len, &n, "span");
 	if (old->deadband_ppm != new->deadband_ppm)
 		add(out, len, &n, "deadband");
+	if (old->retake_ns != new->retake_ns)
+		add(out, len, &n, "retake");
 	if (strcmp(old->metrics, new->metrics))
 		add(out, len, &n, "metrics");
 	if (strcmp(old->status_socket, new->status_socket) ||

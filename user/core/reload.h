@@ -10,7 +10,7 @@
  * added again.  [agent] values stay as they were at start: window,
  * cooldown, clear_windows, hysteresis, span and margin are compiled into
  * the BPF program's read-only data, metrics and status_socket are bound
- * at start, and hold and deadband are kept with them so that one
+ * at start, and hold, deadband and retake are kept with them so that one
  * configuration is in force, never a mix; a change to any of them is
  * reported and needs a restart.
  */
