@@ -661,9 +661,8 @@ static void reload(struct agent *a)
 	free(a->cfg);
 	a->cfg = cfg;
 	cfg = NULL;
-	cgw_notice("%s: reloaded: %d section%s added, %d removed, %d unchanged",
-		   a->config_path, c.added, c.added == 1 ? "" : "s", c.removed,
-		   c.unchanged);
+	cgw_notice("%s: reloaded: sections %d added, %d removed, %d unchanged",
+		   a->config_path, c.added, c.removed, c.unchanged);
 cleanup:
 	free(cfg);
 	free(diag);

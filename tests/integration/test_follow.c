@@ -311,7 +311,7 @@ static void test_reload(void **state)
 	if (!l)
 		cgt_agent_dump_recent(&agent);
 	assert_non_null(l);
-	assert_true(stderr_wait("1 section added, 1 removed, 0 unchanged"));
+	assert_true(stderr_wait("sections 1 added, 1 removed, 0 unchanged"));
 	cgt_sleep_ms(300);
 	assert_true(cgt_read("rb", quota_file(), qb, sizeof(qb)) >= 0);
 
@@ -331,7 +331,7 @@ static void test_reload(void **state)
 		 cgt_relpath("rb"));
 	rewrite(body, 120);
 	assert_int_equal(kill(agent.pid, SIGHUP), 0);
-	assert_true(stderr_wait("0 added, 0 removed, 1 unchanged"));
+	assert_true(stderr_wait("sections 0 added, 0 removed, 1 unchanged"));
 	assert_true(stderr_has("[agent] span changed"));
 	assert_true(cgt_read("rb", quota_file(), qb1, sizeof(qb1)) >= 0);
 	assert_string_equal(qb, qb1); /* kept, not restored */

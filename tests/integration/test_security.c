@@ -470,7 +470,7 @@ static void test_sighup_reloads(void **state)
 			break;
 		cgt_sleep_ms(10);
 	}
-	assert_non_null(strstr(err, "0 added, 0 removed, 1 unchanged"));
+	assert_non_null(strstr(err, "sections 0 added, 0 removed, 1 unchanged"));
 	assert_int_equal(kill(agent.pid, 0), 0); /* still running */
 	read_val("hog", quota_file(), q2, sizeof(q2));
 	assert_string_equal(q1, q2); /* its cap kept */
