@@ -159,6 +159,9 @@ static int save_state(struct act_ctx *a, const struct cgw_file *pending,
 		struct cgw_file *fs[] = { &a->nodes[i].weight,
 					  &a->nodes[i].quota };
 
+		/* a vanished cgroup has nothing left to restore */
+		if (a->nodes[i].gone)
+			continue;
 		for (int k = 0; k < 2; k++) {
 			struct cgw_state_entry *e = &st.e[st.n];
 
@@ -323,9 +326,14 @@ static int act_write(struct act_ctx *a, struct act_node *n, struct cgw_file *f,
 		if (!was_changed)
 			return 1;
 		a->released++;
+		f->released_ns = cgw_now_ns();
 		cgw_log(CGW_LOG_WARNING,
-			"[%s] %s/%s changed by someone else (%s, we wrote %s): no longer managed",
-			group_name(a, g), f->rel, f->name, old, f->written);
+			"[%s] %s/%s changed by someone else (%s, we wrote %s): no longer managed%s",
+			group_name(a, g), f->rel, f->name, old, f->written,
+			a->cfg->retake_ns ? " until retake" : "");
+		/* the JSON stream says it too: old is ours, new theirs */
+		report(a, "released", group_name(a, g), f, f->written, old,
+		       "changed by someone else", 0, f->released_ns, false);
 		save_state(a, NULL, NULL);
 		return 1;
 	default:
@@ -405,10 +413,12 @@ static int set_cap(struct act_ctx *a, struct act_node *n, uint32_t share,
 	return act_write(a, n, &n->quota, want, g, why, reason, t_event);
 }
 
+/* The live node of cgroup @rel: one removed and recreated at the same
+ * path is a new cgroup, with a node of its own. */
 static int find_node(const struct act_ctx *a, const char *rel)
 {
 	for (size_t i = 0; i < a->nnodes; i++)
-		if (!strcmp(a->nodes[i].rel, rel))
+		if (!a->nodes[i].gone && !strcmp(a->nodes[i].rel, rel))
 			return (int)i;
 	return -1;
 }
@@ -438,6 +448,10 @@ static int node_add(struct act_ctx *a, const char *rel, int group,
 	snprintf(n->rel, sizeof(n->rel), "%s", rel);
 	n->group = group;
 	n->capped_for = -1;
+	/* O_PATH: to notice the cgroup vanishing (act_check_gone) */
+	n->dirfd = cgw_hier_openat(a->hier, rel, O_PATH | O_DIRECTORY);
+	if (n->dirfd < 0)
+		return n->dirfd;
 	ret = cgw_file_open(&n->weight, a->hier, rel, weight_file(a));
 	if (!ret)
 		ret = cgw_file_open(&n->quota, a->hier, rel, quota_file(a));
@@ -450,6 +464,7 @@ static int node_add(struct act_ctx *a, const char *rel, int group,
 	if (ret) {
 		cgw_file_close(&n->weight);
 		cgw_file_close(&n->quota);
+		close(n->dirfd);
 		return ret;
 	}
 	n->cgid = cgid;
@@ -560,8 +575,9 @@ int act_init(struct act_ctx *a, const struct cgw_hier *h,
 	a->ctl.settle_ns = 4 * cfg->span_ns;
 	a->ctl.wmin = wmin(a);
 	a->ctl.wmax = wmax(a);
-	a->group_node = calloc(cfg->ngroups ?: 1, sizeof(*a->group_node));
-	a->breaches = calloc(cfg->ngroups ?: 1, sizeof(*a->breaches));
+	/* the table of selected cgroups grows while the agent runs */
+	a->group_node = calloc(CGW_MAX_GROUPS, sizeof(*a->group_node));
+	a->breaches = calloc(CGW_MAX_GROUPS, sizeof(*a->breaches));
 	return a->group_node && a->breaches ? 0 : -ENOMEM;
 }
 
@@ -570,8 +586,17 @@ int act_add_group(struct act_ctx *a, int group, uint64_t cgid, uint32_t slot)
 	const struct cgw_group_cfg *gc = &a->cfg->groups[group];
 	int i = find_node(a, gc->path);
 
-	if (i >= 0) { /* found earlier as a sibling: adopt it */
+	if (i >= 0) { /* found earlier as a sibling: adopt it, with the
+		       * slot that holds the group's constraints */
+		if (a->nodes[i].group >= 0)
+			return -EEXIST;
 		a->nodes[i].group = group;
+		a->nodes[i].cgid = cgid;
+		if (a->nodes[i].slot != slot && slot < CGW_MAX_SLOTS) {
+			a->slot_node[a->nodes[i].slot] = -1;
+			a->nodes[i].slot = slot;
+			a->slot_node[slot] = i;
+		}
 		a->group_node[group] = i;
 	} else {
 		i = node_add(a, gc->path, group, cgid, slot);
@@ -588,6 +613,42 @@ int act_add_group(struct act_ctx *a, int group, uint64_t cgid, uint32_t slot)
 		    k != (size_t)a->group_node[group])
 			warden_set_notify(a->w, a->nodes[k].slot, true);
 	return 0;
+}
+
+/* Good windows to clear a max breach: a whole CFS period of the cgroup,
+ * during which a cap lets it run and then throttles it. */
+static uint32_t clear_max(const struct act_ctx *a, const char *rel)
+{
+	uint64_t period_ns = act_cfs_period_us(a->hier, rel) * 1000;
+	uint64_t n = (period_ns + a->cfg->window_ns - 1) / a->cfg->window_ns;
+
+	return (uint32_t)(n + 1 > a->cfg->clear_windows ?
+				  n + 1 :
+				  a->cfg->clear_windows);
+}
+
+int act_watch_group(struct act_ctx *a, int group)
+{
+	const struct cgw_group_cfg *gc = &a->cfg->groups[group];
+	uint32_t cm = clear_max(a, gc->path), slot;
+	uint64_t cgid;
+	int ret, i;
+
+	ret = cgw_hier_cgid(a->hier, gc->path, &cgid);
+	if (ret)
+		return ret;
+	ret = warden_watch(a->w, cgid, gc->min_ppm, gc->max_ppm, cm, &slot);
+	i = find_node(a, gc->path);
+	if (ret == -EBUSY && i >= 0 && a->nodes[i].group < 0) {
+		/* a sibling so far, and the window clock owns its slot: its
+		 * constraints go to a fresh one */
+		warden_unwatch(a->w, a->nodes[i].slot);
+		ret = warden_watch(a->w, cgid, gc->min_ppm, gc->max_ppm, cm,
+				   &slot);
+	}
+	if (!ret)
+		ret = act_add_group(a, group, cgid, slot);
+	return ret;
 }
 
 /* --- the model's inputs ----------------------------------------------- */
@@ -1080,6 +1141,55 @@ static void relax_quota(struct act_ctx *a, struct act_node *n, uint64_t now)
 	}
 }
 
+/*
+ * [agent] retake: a file released to someone else is managed again once
+ * the time is up; its value then is its new original.  Returns when the
+ * next one of @n's files is due (0: none).
+ */
+static uint64_t retake(struct act_ctx *a, struct act_node *n, uint64_t now)
+{
+	struct cgw_file *fs[] = { &n->weight, &n->quota };
+	uint64_t next = 0, t;
+
+	for (int k = 0; k < 2; k++) {
+		char theirs[CGW_STATE_VALUE_MAX];
+
+		snprintf(theirs, sizeof(theirs), "%s", fs[k]->foreign);
+		if (cgw_file_retake(fs[k], now, a->cfg->retake_ns)) {
+			/* its value now is its original, on file at once */
+			if (cgw_file_read(fs[k], fs[k]->original,
+					  sizeof(fs[k]->original)) < 0)
+				fs[k]->original[0] = '\0';
+			else
+				snprintf(theirs, sizeof(theirs), "%s",
+					 fs[k]->original);
+			if (fs[k] == &n->weight && fs[k]->original[0]) {
+				n->weight_now =
+					strtoull(fs[k]->original, NULL, 10);
+				n->ctl.orig = n->weight_now;
+			}
+			if (fs[k] == &n->weight)
+				n->rw = (struct cgw_relax){ 0 };
+			else
+				n->rq = (struct cgw_relax){ 0 };
+			if (save_state(a, NULL, NULL))
+				cgw_log(CGW_LOG_WARNING,
+					"[%s] %s/%s: original not recorded yet; recorded before its first write",
+					group_name(a, n->group), fs[k]->rel,
+					fs[k]->name);
+			report(a, "retake", group_name(a, n->group), fs[k],
+			       theirs, theirs,
+			       "released long enough: managed again from this value",
+			       0, now, false);
+			continue;
+		}
+		t = cgw_file_retake_at(fs[k], a->cfg->retake_ns);
+		if (t && (!next || t < next))
+			next = t;
+	}
+	return next;
+}
+
 uint64_t act_tick(struct act_ctx *a, uint64_t now)
 {
 	uint64_t hold = a->cfg->hold_ns, cd = a->cfg->cooldown_ns, next = 0;
@@ -1090,6 +1200,9 @@ uint64_t act_tick(struct act_ctx *a, uint64_t now)
 
 		if (n->gone)
 			continue;
+		t = retake(a, n, now);
+		if (t && (!next || t < next))
+			next = t;
 		if (cgw_relax_due(&n->rw, now, hold, cd, &t) &&
 		    node_may_write(a, n, now)) {
 			relax_weight(a, n, now);
@@ -1110,12 +1223,51 @@ uint64_t act_tick(struct act_ctx *a, uint64_t now)
 
 /* --- status ----------------------------------------------------------- */
 
-void act_mark_gone(struct act_ctx *a, uint32_t slot)
+struct act_node *act_node_of_slot(struct act_ctx *a, uint32_t slot)
 {
 	int i = slot < CGW_MAX_SLOTS ? a->slot_node[slot] : -1;
 
-	if (i >= 0)
-		a->nodes[i].gone = true;
+	return i >= 0 ? &a->nodes[i] : NULL;
+}
+
+bool act_check_gone(struct act_ctx *a, struct act_node *n)
+{
+	if (n->gone)
+		return true;
+	if (faccessat(n->dirfd, "cgroup.procs", F_OK, 0) == 0)
+		return false;
+	n->gone = true;
+	if (n->group >= 0)
+		cgw_log(CGW_LOG_WARNING,
+			"cgroup [%s] %s vanished; no longer watched",
+			group_name(a, n->group), n->rel);
+	else
+		cgw_log(CGW_LOG_INFO,
+			"competitor %s vanished; no longer watched", n->rel);
+	warden_unwatch(a->w, n->slot);
+	/* its originals went with it: off the state file */
+	if (a->recorded)
+		save_state(a, NULL, NULL);
+	return true;
+}
+
+void act_refresh(struct act_ctx *a)
+{
+	for (size_t i = 0; i < a->nnodes; i++) {
+		const struct act_node *n = &a->nodes[i];
+		const struct cgw_group_cfg *gc;
+
+		if (n->gone || n->group < 0)
+			continue;
+		gc = &a->cfg->groups[n->group];
+		if (!gc->min_ppm)
+			continue;
+		discover(a, gc->path, gc->scope);
+		for (size_t k = 0; k < a->nnodes; k++)
+			if (k != i && !a->nodes[k].gone &&
+			    same_parent(a->nodes[k].rel, gc->path))
+				warden_set_notify(a->w, a->nodes[k].slot, true);
+	}
 }
 
 void act_group_flags(const struct act_ctx *a, struct cgw_gstate_in *in)
@@ -1141,48 +1293,53 @@ void act_group_flags(const struct act_ctx *a, struct cgw_gstate_in *in)
 
 /* --- restore --------------------------------------------------------- */
 
+/* Puts @n's changed files back (@why in the report); returns how many
+ * could not be. */
+static int restore_node(struct act_ctx *a, struct act_node *n, const char *why)
+{
+	struct cgw_file *fs[] = { &n->weight, &n->quota };
+	int failed = 0;
+
+	for (int k = 0; k < 2; k++) {
+		char cur[CGW_STATE_VALUE_MAX], orig[CGW_STATE_VALUE_MAX];
+		enum cgw_set res;
+		int ret;
+
+		if (!fs[k]->changed)
+			continue;
+		snprintf(orig, sizeof(orig), "%s", fs[k]->original);
+		ret = cgw_file_restore(fs[k], a->dry_run, cur, sizeof(cur),
+				       &res);
+		if (ret == -ENODEV || ret == -ENOENT || n->gone) {
+			cgw_log(CGW_LOG_NOTICE,
+				"cgroup %s vanished: nothing to restore",
+				n->rel);
+			continue;
+		}
+		if (ret) {
+			cgw_log(CGW_LOG_ERR, "cannot restore %s/%s to '%s': %s",
+				fs[k]->rel, fs[k]->name, orig, strerror(-ret));
+			failed++;
+			continue;
+		}
+		if (res == CGW_SET_FOREIGN) {
+			cgw_log(CGW_LOG_WARNING,
+				"%s/%s left as %s: changed by someone else",
+				fs[k]->rel, fs[k]->name, cur);
+			continue;
+		}
+		report(a, "restore", group_name(a, n->group), fs[k], cur, orig,
+		       why, 0, cgw_now_ns(), false);
+	}
+	return failed;
+}
+
 int act_restore_all(struct act_ctx *a)
 {
 	int failed = 0;
 
-	for (size_t i = 0; i < a->nnodes; i++) {
-		struct act_node *n = &a->nodes[i];
-		struct cgw_file *fs[] = { &n->weight, &n->quota };
-
-		for (int k = 0; k < 2; k++) {
-			char cur[CGW_STATE_VALUE_MAX], orig[CGW_STATE_VALUE_MAX];
-			enum cgw_set res;
-			int ret;
-
-			if (!fs[k]->changed)
-				continue;
-			snprintf(orig, sizeof(orig), "%s", fs[k]->original);
-			ret = cgw_file_restore(fs[k], a->dry_run, cur,
-					       sizeof(cur), &res);
-			if (ret == -ENODEV || ret == -ENOENT || n->gone) {
-				cgw_log(CGW_LOG_NOTICE,
-					"cgroup %s vanished: nothing to restore",
-					n->rel);
-				continue;
-			}
-			if (ret) {
-				cgw_log(CGW_LOG_ERR,
-					"cannot restore %s/%s to '%s': %s",
-					fs[k]->rel, fs[k]->name, orig,
-					strerror(-ret));
-				failed++;
-				continue;
-			}
-			if (res == CGW_SET_FOREIGN) {
-				cgw_log(CGW_LOG_WARNING,
-					"%s/%s left as %s: changed by someone else",
-					fs[k]->rel, fs[k]->name, cur);
-				continue;
-			}
-			report(a, "restore", group_name(a, n->group), fs[k], cur,
-			       orig, "agent exit", 0, cgw_now_ns(), false);
-		}
-	}
+	for (size_t i = 0; i < a->nnodes; i++)
+		failed += restore_node(a, &a->nodes[i], "agent exit");
 	if (!failed && !a->dry_run && a->state_file) {
 		struct cgw_state empty = { .n = 0 };
 		char err[512];
@@ -1194,11 +1351,39 @@ int act_restore_all(struct act_ctx *a)
 	return failed;
 }
 
+int act_release_group(struct act_ctx *a, int group, const char *why)
+{
+	struct act_node *n = &a->nodes[a->group_node[group]];
+	int failed = 0;
+
+	if (n->gone)
+		return 0;
+	/* the caps its escalations put on competitors, then its own files */
+	for (size_t i = 0; i < a->nnodes; i++) {
+		struct act_node *m = &a->nodes[i];
+
+		if (m->capped_for != group || m->gone)
+			continue;
+		failed += restore_node(a, m, why);
+		m->capped_for = -1;
+		m->rq = (struct cgw_relax){ 0 };
+	}
+	failed += restore_node(a, n, why);
+	/* no longer ours: a cgroup that still competes with another group
+	 * is found again as a sibling, with a node of its own */
+	n->gone = true;
+	warden_unwatch(a->w, n->slot);
+	save_state(a, NULL, NULL);
+	return failed;
+}
+
 void act_free(struct act_ctx *a)
 {
 	for (size_t i = 0; i < a->nnodes; i++) {
 		cgw_file_close(&a->nodes[i].weight);
 		cgw_file_close(&a->nodes[i].quota);
+		if (a->nodes[i].dirfd >= 0)
+			close(a->nodes[i].dirfd);
 	}
 	rec_close(a);
 	free(a->nodes);

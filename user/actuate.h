@@ -34,7 +34,8 @@ struct act_node {
 	uint64_t newcomer_until; /* ACTIVE lately: its estimate does not
 				  * say yet what it will take */
 	int capped_for; /* group whose escalation capped it, -1 */
-	bool gone;
+	int dirfd; /* O_PATH of the cgroup, to notice it vanishing */
+	bool gone; /* vanished: never written, restored or saved again */
 };
 
 struct act_ctx {
@@ -70,8 +71,10 @@ int act_init(struct act_ctx *a, const struct cgw_hier *h,
 	     const struct cgw_config *cfg, struct warden *w,
 	     const char *state_file, bool dry_run, bool json);
 
-/* Registers [section] @group, watched at @slot; finds its siblings (and
- * those of its ancestors) so their shares are known before any breach. */
+/* Registers table entry @group (a->cfg->groups[@group]), watched at
+ * @slot; finds its siblings (and those of its ancestors) so their shares
+ * are known before any breach.  A cgroup watched so far as a sibling is
+ * adopted (with @slot); -EEXIST if another entry has it. */
 int act_add_group(struct act_ctx *a, int group, uint64_t cgid, uint32_t slot);
 
 /*
@@ -80,6 +83,11 @@ int act_add_group(struct act_ctx *a, int group, uint64_t cgid, uint32_t slot);
  * Nothing may be written without it: the agent does not start.
  */
 int act_record(struct act_ctx *a);
+
+/* Watches table entry @group with its constraints (warden_watch) and
+ * registers it (act_add_group), before or after the kernel side is
+ * attached. */
+int act_watch_group(struct act_ctx *a, int group);
 
 /* A ring-buffer record: a constraint's edge for a configured group, or an
  * activity edge of a competitor.  Returns the node's relative path, or
@@ -90,8 +98,17 @@ const char *act_on_event(struct act_ctx *a, const struct cgw_event *e);
  * the next one, or 0 when nothing is pending (the agent then sleeps). */
 uint64_t act_tick(struct act_ctx *a, uint64_t now);
 
-/* The cgroup of watched @slot vanished: no more writes or restores. */
-void act_mark_gone(struct act_ctx *a, uint32_t slot);
+/* The node watched at @slot, NULL if none. */
+struct act_node *act_node_of_slot(struct act_ctx *a, uint32_t slot);
+
+/* True when @n's cgroup is gone (removed, or removed and recreated: the
+ * directory it opened is no more).  The first time: says so, stops
+ * watching it, drops its originals from the state file. */
+bool act_check_gone(struct act_ctx *a, struct act_node *n);
+
+/* Finds the siblings of every min_share group again (cgroups created
+ * since): they are watched and report when they compete from now on. */
+void act_refresh(struct act_ctx *a);
 
 /* What each group's state is decided from (core/status_fmt.h), all
  * but the kernel's breach flag: @in has room for every group. */
@@ -100,6 +117,12 @@ void act_group_flags(const struct act_ctx *a, struct cgw_gstate_in *in);
 /* Puts every changed file back; reports each as a "restore" record.
  * Returns the number of files that could not be restored. */
 int act_restore_all(struct act_ctx *a);
+
+/* Table entry @group leaves (its section was removed on reload): puts
+ * back what was changed for it (its own files, caps on competitors), with
+ * @why in the report, and stops watching it.  Returns the number of
+ * files that could not be restored. */
+int act_release_group(struct act_ctx *a, int group, const char *why);
 void act_free(struct act_ctx *a);
 
 #endif

@@ -22,26 +22,20 @@
 #include "actuate.h"
 #include "cgroupfs.h"
 #include "config.h"
+#include "follow.h"
 #include "json.h"
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
 #include "privs.h"
 #include "probe.h"
+#include "reload.h"
 #include "restore.h"
 #include "state.h"
 #include "status.h"
 #include "trust.h"
 #include "units.h"
 #include "warden.h"
-
-struct group {
-	const struct cgw_group_cfg *cfg;
-	uint64_t cgid;
-	uint32_t slot;
-	int dirfd; /* O_PATH, to notice the cgroup vanishing */
-	int gone;
-};
 
 struct agent {
 	const char *config_path;
@@ -56,11 +50,11 @@ struct agent {
 	int probe;
 	enum warden_clock clock;
 	const char *state_file;
-	struct cgw_config *cfg;
+	struct cgw_config *cfg; /* the sections, as parsed */
+	struct cgw_config *tab; /* the cgroups they select: follow.h */
+	struct follow follow;
 	struct cgw_hier hier;
 	struct warden w;
-	struct group *groups;
-	size_t ngroups;
 	struct ring_buffer *rb;
 	struct act_ctx act;
 	int act_ready;
@@ -70,7 +64,7 @@ struct agent {
 	struct status_srv status; /* `cgwarden status` */
 };
 
-static volatile sig_atomic_t exiting, want_stats;
+static volatile sig_atomic_t exiting, want_stats, want_reload;
 
 static void on_signal(int sig)
 {
@@ -83,13 +77,19 @@ static void on_usr1(int sig)
 	want_stats = 1;
 }
 
+static void on_hup(int sig)
+{
+	(void)sig;
+	want_reload = 1;
+}
+
 /*
  * Every signal that could end the agent is handled on purpose:
  *  SIGINT, SIGTERM, SIGQUIT  restore every original, exit 0 (a SIGQUIT
  *                            core dump would leave the values behind)
- *  SIGHUP                    what service managers send on reload: until
- *                            the agent can reload, the same as SIGTERM,
- *                            never a kill without restoring
+ *  SIGHUP                    reload the configuration (reload()); an
+ *                            invalid one is reported, the running one
+ *                            stays
  *  SIGUSR1                   print the kernel-side counters
  *  SIGUSR2                   ignored
  *  SIGPIPE                   ignored: a --json reader that goes away makes
@@ -101,6 +101,7 @@ static void setup_signals(sigset_t *waitmask)
 	static const int term[] = { SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGUSR1 };
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct sigaction usr1 = { .sa_handler = on_usr1 };
+	struct sigaction hup = { .sa_handler = on_hup };
 	struct sigaction ign = { .sa_handler = SIG_IGN };
 	sigset_t block;
 
@@ -110,7 +111,11 @@ static void setup_signals(sigset_t *waitmask)
 	sigprocmask(SIG_BLOCK, &block, waitmask);
 	for (size_t i = 0; i < sizeof(term) / sizeof(term[0]); i++) {
 		sigdelset(waitmask, term[i]);
-		sigaction(term[i], term[i] == SIGUSR1 ? &usr1 : &sa, NULL);
+		sigaction(term[i],
+			  term[i] == SIGUSR1 ? &usr1 :
+			  term[i] == SIGHUP  ? &hup :
+					       &sa,
+			  NULL);
 	}
 	sigaction(SIGUSR2, &ign, NULL);
 	sigaction(SIGPIPE, &ign, NULL);
@@ -268,30 +273,6 @@ static const char *kind_name(int kind)
 	return kind == CGW_KIND_MIN ? "min_share" : "max_share";
 }
 
-static struct group *group_by_slot(struct agent *a, uint32_t slot)
-{
-	for (size_t i = 0; i < a->ngroups; i++)
-		if (a->groups[i].slot == slot)
-			return &a->groups[i];
-	return NULL;
-}
-
-/* A watched cgroup that was removed: say so once and stop watching it. */
-static int check_gone(struct agent *a, struct group *g)
-{
-	if (g->gone)
-		return 1;
-	if (faccessat(g->dirfd, "cgroup.procs", F_OK, 0) == 0)
-		return 0;
-	g->gone = 1;
-	act_mark_gone(&a->act, g->slot);
-	cgw_log(CGW_LOG_WARNING,
-		"cgroup [%s] %s vanished; no longer watched",
-		g->cfg->name, g->cfg->path);
-	warden_unwatch(&a->w, g->slot);
-	return 1;
-}
-
 static const char *event_type(const struct cgw_event *e)
 {
 	switch (e->type) {
@@ -390,24 +371,25 @@ static int handle_event(void *ctx, void *data, size_t len)
 	struct agent *a = ctx;
 	const struct cgw_event *e = data;
 	uint64_t t_recv = cgw_now_ns();
-	struct group *g;
+	struct act_node *n;
 	const char *path;
 
 	if (len < sizeof(*e))
 		return 0;
-	g = group_by_slot(a, e->slot);
-	if (g && check_gone(a, g))
+	n = act_node_of_slot(&a->act, e->slot);
+	if (!n || (n->group >= 0 && act_check_gone(&a->act, n)))
 		return 0;
 	if (e->type == CGW_EV_WINDOW) {
-		if (g)
-			print_event(a, g->cfg->name, g->cfg->path, e);
+		if (n->group >= 0)
+			print_event(a, a->tab->groups[n->group].name, n->rel,
+				    e);
 		return 0;
 	}
 	/* act first: the write is what the edge waits for */
 	a->act.t_recv_ns = t_recv;
 	path = act_on_event(&a->act, e);
-	if (g)
-		print_event(a, g->cfg->name, g->cfg->path, e);
+	if (n->group >= 0)
+		print_event(a, a->tab->groups[n->group].name, n->rel, e);
 	else if (path)
 		print_event(a, "-", path, e);
 	return 0;
@@ -455,49 +437,14 @@ static int load_config(struct agent *a)
 	return ret ? ret : hret;
 }
 
+/* The cgroups the sections select now (follow.h). */
 static int resolve_groups(struct agent *a)
 {
-	if (!a->cfg->ngroups)
-		return 0; /* idle: see idle() */
-	a->groups = calloc(a->cfg->ngroups, sizeof(*a->groups));
-	if (!a->groups)
+	a->tab = calloc(1, sizeof(*a->tab));
+	if (!a->tab)
 		return -ENOMEM;
-	for (size_t i = 0; i < a->cfg->ngroups; i++) {
-		struct group *g = &a->groups[a->ngroups];
-		const struct cgw_group_cfg *gc = &a->cfg->groups[i];
-		int ret;
-
-		g->cfg = gc;
-		g->dirfd = cgw_hier_openat(&a->hier, gc->path,
-					   O_PATH | O_DIRECTORY);
-		if (g->dirfd < 0) {
-			cgw_log(CGW_LOG_ERR, "%s:%d: [%s] %s/%s: %s",
-				a->cfg->file, gc->line, gc->name, a->hier.root,
-				gc->path, strerror(-g->dirfd));
-			return g->dirfd;
-		}
-		a->ngroups++;
-		ret = cgw_hier_cgid(&a->hier, gc->path, &g->cgid);
-		if (ret) {
-			cgw_log(CGW_LOG_ERR,
-				"[%s] %s: cannot get cgroup id: %s",
-				gc->name, gc->path, strerror(-ret));
-			return ret;
-		}
-	}
-	return 0;
-}
-
-/* Good windows to clear a max breach: a whole CFS period of the cgroup,
- * during which a cap lets it run and then throttles it. */
-static uint32_t clear_max(struct agent *a, const struct group *g)
-{
-	uint64_t period_ns = act_cfs_period_us(&a->hier, g->cfg->path) * 1000;
-	uint64_t n = (period_ns + a->cfg->window_ns - 1) / a->cfg->window_ns;
-
-	return (uint32_t)(n + 1 > a->cfg->clear_windows ?
-				  n + 1 :
-				  a->cfg->clear_windows);
+	follow_init(&a->follow, &a->hier, a->cfg, a->tab);
+	return follow_select(&a->follow);
 }
 
 static int start(struct agent *a)
@@ -526,21 +473,18 @@ static int start(struct agent *a)
 		cgw_log(CGW_LOG_ERR, "%s", err);
 		return ret;
 	}
-	ret = act_init(&a->act, &a->hier, a->cfg, &a->w, a->state_file,
+	ret = act_init(&a->act, &a->hier, a->tab, &a->w, a->state_file,
 		       a->dry_run, a->json);
 	if (ret)
 		return ret;
 	a->act_ready = 1;
-	for (size_t i = 0; i < a->ngroups; i++) {
-		struct group *g = &a->groups[i];
+	for (size_t i = 0; i < a->tab->ngroups; i++) {
+		const struct cgw_group_cfg *gc = &a->tab->groups[i];
 
-		ret = warden_watch(&a->w, g->cgid, g->cfg->min_ppm,
-				   g->cfg->max_ppm, clear_max(a, g), &g->slot);
-		if (!ret)
-			ret = act_add_group(&a->act, (int)i, g->cgid, g->slot);
+		ret = act_watch_group(&a->act, (int)i);
 		if (ret) {
 			cgw_log(CGW_LOG_ERR, "[%s] %s: cannot watch: %s",
-				g->cfg->name, g->cfg->path, strerror(-ret));
+				gc->name, gc->path, strerror(-ret));
 			return ret;
 		}
 	}
@@ -552,6 +496,10 @@ static int start(struct agent *a)
 			a->state_file);
 		return ret;
 	}
+	/* from here on, cgroups created and removed are followed */
+	ret = follow_start(&a->follow, &a->act);
+	if (ret)
+		return ret;
 	a->rb = ring_buffer__new(warden_events_fd(&a->w), handle_event, a,
 				 NULL);
 	if (!a->rb) {
@@ -567,8 +515,8 @@ static int start(struct agent *a)
 	}
 	cgw_log(CGW_LOG_NOTICE,
 		"watching %zu cgroup%s (%zu with competitors) on %s (%s), window %llu us (%s), cooldown %llu us%s",
-		a->ngroups, a->ngroups == 1 ? "" : "s", a->act.nnodes, a->hier.root,
-		cgw_mode_name(a->hier.mode),
+		a->tab->ngroups, a->tab->ngroups == 1 ? "" : "s", a->act.nnodes,
+		a->hier.root, cgw_mode_name(a->hier.mode),
 		(unsigned long long)(a->cfg->window_ns / 1000),
 		warden_clock_name(&a->w),
 		(unsigned long long)(a->cfg->cooldown_ns / 1000),
@@ -630,6 +578,10 @@ static int setup_loop(struct agent *a)
 	ev.data.fd = a->tfd;
 	if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, a->tfd, &ev))
 		return -errno;
+	ev.data.fd = follow_fd(&a->follow);
+	if (ev.data.fd >= 0 &&
+	    epoll_ctl(a->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
+		return -errno;
 	ev.data.fd = a->status.fd;
 	if (a->status.fd >= 0 &&
 	    epoll_ctl(a->epfd, EPOLL_CTL_ADD, a->status.fd, &ev))
@@ -647,8 +599,9 @@ static int open_endpoints(struct agent *a)
 	int ret;
 
 	/* an idle agent (no groups) loads no kernel side to report on */
-	ret = a->ngroups ? metrics_bind(&a->metrics, a->cfg, err, sizeof(err)) :
-			   0;
+	ret = a->cfg->ngroups ?
+		      metrics_bind(&a->metrics, a->tab, err, sizeof(err)) :
+		      0;
 	if (ret) {
 		cgw_err("%s", err);
 		return ret;
@@ -664,16 +617,10 @@ static int open_endpoints(struct agent *a)
 /* After privileges are dropped: the metrics thread inherits the rest. */
 static int start_metrics(struct agent *a)
 {
-	uint32_t *slots = calloc(a->ngroups ?: 1, sizeof(*slots));
 	char err[256];
 	int ret;
 
-	if (!slots)
-		return -ENOMEM;
-	for (size_t i = 0; i < a->ngroups; i++)
-		slots[i] = a->groups[i].slot;
-	ret = metrics_start(&a->metrics, &a->w, slots, err, sizeof(err));
-	free(slots);
+	ret = metrics_start(&a->metrics, &a->w, err, sizeof(err));
 	if (ret) {
 		cgw_err("%s", err);
 		return ret;
@@ -685,6 +632,52 @@ static int start_metrics(struct agent *a)
 }
 
 /*
+ * SIGHUP: the configuration file again (core/reload.h says what may
+ * change).  Nothing changes unless the whole new file is valid.
+ */
+static void reload(struct agent *a)
+{
+	struct cgw_config *cfg = calloc(1, sizeof(*cfg));
+	struct cgw_diag *diag = calloc(1, sizeof(*diag));
+	struct follow_counts c;
+	char keys[256];
+	int ret;
+
+	if (!cfg || !diag) {
+		cgw_err("%s: reload: out of memory; the running configuration stays",
+			a->config_path);
+		goto cleanup;
+	}
+	ret = cgw_config_load(a->config_path, a->hier.root, cfg, diag);
+	for (size_t i = 0; i < diag->n; i++)
+		cgw_log_plain(CGW_LOG_ERR, "%s", diag->msg[i]);
+	if (ret) {
+		cgw_err("%s: reload: invalid configuration; the running one stays in force",
+			a->config_path);
+		goto cleanup;
+	}
+	if (!a->act_ready) {
+		cgw_warn(
+			"%s: reload: the agent idles (it started without groups): restart it to apply the configuration",
+			a->config_path);
+		goto cleanup;
+	}
+	if (cgw_reload_agent_diff(a->tab, cfg, keys, sizeof(keys)))
+		cgw_warn(
+			"%s: reload: [agent] %s changed: compiled into the BPF program or bound at start; the running values stay until a restart",
+			a->config_path, keys);
+	follow_reload(&a->follow, cfg, &c);
+	free(a->cfg);
+	a->cfg = cfg;
+	cfg = NULL;
+	cgw_notice("%s: reloaded: sections %d added, %d removed, %d unchanged",
+		   a->config_path, c.added, c.removed, c.unchanged);
+cleanup:
+	free(cfg);
+	free(diag);
+}
+
+/*
  * Sleeps until the kernel side sends something, a relax step falls due,
  * or a signal arrives.  The signals are blocked except inside epoll_pwait,
  * so a signal cannot slip in between the flag test and the wait, and the
@@ -693,11 +686,11 @@ static int start_metrics(struct agent *a)
 static int run(struct agent *a, const sigset_t *waitmask)
 {
 	struct status_src src = { .act = &a->act,
-				  .cfg = a->cfg,
+				  .cfg = a->tab,
 				  .hier = &a->hier,
 				  .w = &a->w,
 				  .dry_run = a->dry_run };
-	struct epoll_event ev[3];
+	struct epoll_event ev[4];
 	uint64_t expirations;
 	int n, ret = 0;
 
@@ -707,11 +700,16 @@ static int run(struct agent *a, const sigset_t *waitmask)
 		return ret;
 	}
 	while (!exiting) {
+		if (want_reload) {
+			want_reload = 0;
+			reload(a);
+			metrics_publish(&a->metrics, &a->act);
+		}
 		if (want_stats) {
 			want_stats = 0;
 			print_stats(a);
 		}
-		n = epoll_pwait(a->epfd, ev, 3, -1, waitmask);
+		n = epoll_pwait(a->epfd, ev, 4, -1, waitmask);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -736,8 +734,10 @@ static int run(struct agent *a, const sigset_t *waitmask)
 				strerror(errno));
 		if (a->act_ready &&
 		    arm_timer(a, act_tick(&a->act, cgw_now_ns())))
-			cgw_log(CGW_LOG_ERR, "timerfd: %s",
-				strerror(errno));
+			cgw_log(CGW_LOG_ERR, "timerfd: %s", strerror(errno));
+		for (int i = 0; i < n; i++)
+			if (ev[i].data.fd == follow_fd(&a->follow))
+				follow_update(&a->follow);
 		/* after the writes: a scrape copies what they changed */
 		metrics_publish(&a->metrics, &a->act);
 		for (int i = 0; i < n; i++)
@@ -748,10 +748,8 @@ static int run(struct agent *a, const sigset_t *waitmask)
 	}
 	notify_stopping();
 	if (exiting)
-		cgw_log(CGW_LOG_NOTICE, "%s: %sexiting%s", strsignal(exiting),
-			a->act_ready ? "restoring and " : "",
-			exiting == SIGHUP ? " (reload is not supported yet)" :
-					    "");
+		cgw_log(CGW_LOG_NOTICE, "%s: %sexiting", strsignal(exiting),
+			a->act_ready ? "restoring and " : "");
 	return ret;
 }
 
@@ -887,10 +885,8 @@ static void cleanup(struct agent *a)
 		print_stats(a);
 		warden_close(&a->w);
 	}
-	for (size_t i = 0; i < a->ngroups; i++)
-		if (a->groups[i].dirfd >= 0)
-			close(a->groups[i].dirfd);
-	free(a->groups);
+	follow_close(&a->follow);
+	free(a->tab);
 	free(a->cfg);
 	cgw_hier_close(&a->hier);
 }
@@ -953,16 +949,17 @@ int main(int argc, char **argv)
 	if (!ret && a.rt_priority)
 		ret = set_realtime(a.rt_priority);
 	if (!ret)
-		ret = a.ngroups ? start(&a) : idle(&a);
+		ret = a.cfg->ngroups ? start(&a) : idle(&a);
 	if (!ret)
 		ret = drop_privileges(&a);
 	/* an idle agent has no kernel side for the endpoint to read */
-	if (!ret && a.ngroups)
+	if (!ret && a.cfg->ngroups)
 		ret = start_metrics(&a);
 	if (!ret) {
-		if (a.ngroups)
+		if (a.cfg->ngroups)
 			notify_ready("watching %zu cgroup%s on %s (%s)",
-				     a.ngroups, a.ngroups == 1 ? "" : "s",
+				     a.tab->ngroups,
+				     a.tab->ngroups == 1 ? "" : "s",
 				     a.hier.root, cgw_mode_name(a.hier.mode));
 		else
 			notify_ready("idle: no groups in %s", a.config_path);

@@ -32,10 +32,9 @@ int metrics_bind(struct metrics *m, const struct cgw_config *cfg, char *err,
 	return -ENOTSUP;
 }
 
-int metrics_start(struct metrics *m, struct warden *w, const uint32_t *slots,
-		  char *err, size_t errlen)
+int metrics_start(struct metrics *m, struct warden *w, char *err, size_t errlen)
 {
-	(void)m, (void)w, (void)slots, (void)err, (void)errlen;
+	(void)m, (void)w, (void)err, (void)errlen;
 	return 0;
 }
 
@@ -89,17 +88,22 @@ int metrics_bind(struct metrics *m, const struct cgw_config *cfg, char *err,
  * figures read here. */
 static char *render(struct metrics *m, size_t *len)
 {
-	size_t n = m->cfg->ngroups;
-	struct cgw_mgroup *g = calloc(n ?: 1, sizeof(*g));
-	struct cgw_gstate_in *in = calloc(n ?: 1, sizeof(*in));
+	/* the table grows while the agent runs: entries below the
+	 * published count never change */
+	struct cgw_mgroup *g = calloc(CGW_MAX_GROUPS, sizeof(*g));
+	struct cgw_gstate_in *in = calloc(CGW_MAX_GROUPS, sizeof(*in));
+	uint32_t *slots = calloc(CGW_MAX_GROUPS, sizeof(*slots));
 	struct cgw_metrics pm;
 	char *page = NULL;
+	size_t n;
 	FILE *f;
 
-	if (!g || !in)
+	if (!g || !in || !slots)
 		goto cleanup;
 	pthread_mutex_lock(&m->lock);
 	pm = m->pub;
+	n = m->n;
+	memcpy(slots, m->slots, n * sizeof(*slots));
 	memcpy(in, m->flags, n * sizeof(*in));
 	for (size_t i = 0; i < n; i++)
 		memcpy(g[i].breaches, m->breaches[i], sizeof(g[i].breaches));
@@ -113,7 +117,7 @@ static char *render(struct metrics *m, size_t *len)
 		g[i].name = gc->name;
 		g[i].min_ppm = gc->min_ppm;
 		g[i].max_ppm = gc->max_ppm;
-		if (!warden_last_window(m->w, m->slots[i], &st) && st.nwin) {
+		if (!warden_last_window(m->w, slots[i], &st) && st.nwin) {
 			g[i].have_estimate = true;
 			g[i].share_ppm = st.share_ppm;
 			for (int k = 0; k < CGW_NR_KINDS; k++)
@@ -121,7 +125,7 @@ static char *render(struct metrics *m, size_t *len)
 			in[i].breached = st.breached[0] || st.breached[1];
 		}
 		g[i].have_usage = !in[i].gone &&
-				  !warden_usage(m->w, m->slots[i], &g[i].run_ns,
+				  !warden_usage(m->w, slots[i], &g[i].run_ns,
 						&g[i].wait_ns);
 		g[i].state = cgw_gstate_of(&in[i]);
 	}
@@ -141,6 +145,7 @@ static char *render(struct metrics *m, size_t *len)
 cleanup:
 	free(g);
 	free(in);
+	free(slots);
 	return page;
 }
 
@@ -228,10 +233,9 @@ static void *serve(void *arg)
 	return NULL;
 }
 
-int metrics_start(struct metrics *m, struct warden *w, const uint32_t *slots,
-		  char *err, size_t errlen)
+int metrics_start(struct metrics *m, struct warden *w, char *err, size_t errlen)
 {
-	size_t n = m->cfg->ngroups ?: 1;
+	size_t n = CGW_MAX_GROUPS;
 	pthread_attr_t attr;
 	int ret;
 
@@ -245,7 +249,6 @@ int metrics_start(struct metrics *m, struct warden *w, const uint32_t *slots,
 		snprintf(err, errlen, "metrics: out of memory");
 		return -ENOMEM;
 	}
-	memcpy(m->slots, slots, m->cfg->ngroups * sizeof(*slots));
 	pthread_mutex_init(&m->lock, NULL);
 	m->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (m->stop_fd < 0) {
@@ -291,11 +294,14 @@ int metrics_start(struct metrics *m, struct warden *w, const uint32_t *slots,
 
 void metrics_publish(struct metrics *m, const struct act_ctx *a)
 {
-	size_t n = m->cfg->ngroups;
+	size_t n = a->cfg->ngroups;
 
 	if (!m->running)
 		return;
 	pthread_mutex_lock(&m->lock);
+	m->n = n;
+	for (size_t i = 0; i < n; i++)
+		m->slots[i] = a->nodes[a->group_node[i]].slot;
 	memcpy(m->pub.writes, a->writes_by, sizeof(m->pub.writes));
 	m->pub.skipped = a->skipped;
 	m->pub.released = a->released;

@@ -32,9 +32,10 @@ struct metrics {
 	struct MHD_Daemon *mhd;
 	const struct cgw_config *cfg;
 	struct warden *w;
-	uint32_t *slots; /* per group */
 
 	pthread_mutex_t lock; /* guards the published part below */
+	size_t n; /* entries of the table of cgroups published so far */
+	uint32_t *slots; /* per table entry */
 	struct cgw_metrics pub; /* counters; groups unused */
 	struct cgw_gstate_in *flags; /* per group */
 	uint64_t (*breaches)[CGW_NR_KINDS]; /* per group */
@@ -48,9 +49,9 @@ int metrics_bind(struct metrics *m, const struct cgw_config *cfg, char *err,
 		 size_t errlen);
 
 /* Starts the thread, after privileges were dropped (it inherits the
- * reduced set) and groups are watched at @slots[group]. */
-int metrics_start(struct metrics *m, struct warden *w, const uint32_t *slots,
-		  char *err, size_t errlen);
+ * reduced set); groups are known from metrics_publish() on. */
+int metrics_start(struct metrics *m, struct warden *w, char *err,
+		  size_t errlen);
 
 /* Event thread: publishes the agent's counters and group flags. */
 void metrics_publish(struct metrics *m, const struct act_ctx *a);

@@ -143,10 +143,29 @@ void status_close(struct status_srv *s)
 	s->fd = -1;
 }
 
+static double released_s(const struct cgw_file *f, uint64_t now)
+{
+	return f->released && now > f->released_ns ?
+		       (double)(now - f->released_ns) / 1e9 :
+		       0;
+}
+
+/* Seconds until [agent] retake takes @f back; -1: never. */
+static double retake_s(const struct cgw_file *f, uint64_t after_ns,
+		       uint64_t now)
+{
+	uint64_t at = cgw_file_retake_at(f, after_ns);
+
+	if (!at)
+		return -1;
+	return at > now ? (double)(at - now) / 1e9 : 0;
+}
+
 /* The reply, from the agent's own tables; NULL when out of memory. */
 static char *build(const struct status_src *src, bool json, size_t *len)
 {
 	const struct act_ctx *a = src->act;
+	uint64_t now = cgw_now_ns();
 	size_t ng = src->cfg->ngroups, nc = 0;
 	struct cgw_sgroup *g = calloc(ng ?: 1, sizeof(*g));
 	struct cgw_gstate_in *in = calloc(ng ?: 1, sizeof(*in));
@@ -194,6 +213,10 @@ static char *build(const struct status_src *src, bool json, size_t *len)
 				.original = fs[k]->original,
 				.current = fs[k]->written,
 				.released = fs[k]->released,
+				.foreign = fs[k]->foreign,
+				.released_s = released_s(fs[k], now),
+				.retake_s =
+					retake_s(fs[k], a->cfg->retake_ns, now),
 			};
 		}
 	}

@@ -2,7 +2,7 @@
 /*
  * Trust boundaries of a root agent (issue 10), one test per finding:
  * what --restore may write, who may have written the state file and the
- * config, NUL bytes, capabilities, SIGHUP, and --check opening the groups
+ * config, NUL bytes, capabilities, SIGHUP (a reload), and --check opening the groups
  * exactly like a start.  Every bad input must be refused with zero writes.
  */
 #include <stdarg.h>
@@ -439,13 +439,17 @@ static void test_capabilities(void **state)
 	agent.pid = 0;
 }
 
-/* Finding 7: SIGHUP restores every original and exits 0. */
-static void test_sighup_restores(void **state)
+/*
+ * Finding 7: SIGHUP is never a kill without restoring.  It reloads the
+ * configuration now: an unchanged group keeps what the agent wrote, the
+ * agent goes on, and its exit restores every original.
+ */
+static void test_sighup_reloads(void **state)
 {
 	static const char *const act[] = { "\"type\":\"action\"", NULL };
 	const char *const args[] = { "--state-file", statefile, NULL };
 	struct cgt_load sat = { .nthreads = 2, .cpu = -1 };
-	char body[256], q0[64], q1[64];
+	char body[256], q0[64], q1[64], q2[64], err[65536];
 
 	(void)state;
 	CGT_NEED_ENV();
@@ -458,7 +462,19 @@ static void test_sighup_restores(void **state)
 	assert_int_equal(cgt_agent_start(&agent, body, args), 0);
 	assert_true(cgt_spawn("hog", &sat, NULL) > 0);
 	assert_non_null(cgt_agent_wait(&agent, act, 2000 * cgt_slow()));
-	assert_int_equal(cgt_agent_stop(&agent, SIGHUP), 0);
+	read_val("hog", quota_file(), q1, sizeof(q1));
+	assert_int_equal(kill(agent.pid, SIGHUP), 0);
+	for (int i = 0; i < 200 * cgt_slow(); i++) {
+		if (cgt_agent_stderr(&agent, err, sizeof(err)) >= 0 &&
+		    strstr(err, "reloaded"))
+			break;
+		cgt_sleep_ms(10);
+	}
+	assert_non_null(strstr(err, "sections 0 added, 0 removed, 1 unchanged"));
+	assert_int_equal(kill(agent.pid, 0), 0); /* still running */
+	read_val("hog", quota_file(), q2, sizeof(q2));
+	assert_string_equal(q1, q2); /* its cap kept */
+	assert_int_equal(cgt_agent_stop(&agent, SIGTERM), 0);
 	agent.pid = 0;
 	read_val("hog", quota_file(), q1, sizeof(q1));
 	assert_string_equal(q0, q1);
@@ -478,7 +494,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_capabilities, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_sighup_restores, setup,
+		cmocka_unit_test_setup_teardown(test_sighup_reloads, setup,
 						teardown),
 	};
 

@@ -126,6 +126,41 @@ static void test_external_change_releases(void **state)
 	assert_string_equal(get(x), "250"); /* restore leaves it alone */
 }
 
+/* [agent] retake: released, then managed again from the value found */
+static void test_retake(void **state)
+{
+	struct fx *x = *state;
+	enum cgw_set r;
+	char old[64];
+
+	assert_int_equal(cgw_file_retake_at(&x->f, 1000), 0); /* not released */
+	assert_int_equal(
+		cgw_file_set(&x->f, "250", false, old, sizeof(old), &r), 0);
+	put(x, "777");
+	assert_int_equal(
+		cgw_file_set(&x->f, "300", false, old, sizeof(old), &r), 0);
+	assert_int_equal(r, CGW_SET_FOREIGN);
+	assert_string_equal(x->f.foreign, "777");
+	x->f.released_ns = 5000;
+	/* off: never */
+	assert_int_equal(cgw_file_retake_at(&x->f, 0), 0);
+	assert_false(cgw_file_retake(&x->f, UINT64_MAX, 0));
+	assert_int_equal(cgw_file_retake_at(&x->f, 1000), 6000);
+	assert_false(cgw_file_retake(&x->f, 5999, 1000));
+	assert_true(x->f.released);
+	assert_true(cgw_file_retake(&x->f, 6000, 1000));
+	assert_false(x->f.released);
+	assert_false(x->f.changed);
+	/* managed again: 777 is the new original */
+	assert_int_equal(
+		cgw_file_set(&x->f, "300", false, old, sizeof(old), &r), 0);
+	assert_int_equal(r, CGW_SET_WRITTEN);
+	assert_string_equal(x->f.original, "777");
+	assert_int_equal(cgw_file_restore(&x->f, false, old, sizeof(old), &r),
+			 0);
+	assert_string_equal(get(x), "777");
+}
+
 static void test_restore_after_foreign_change(void **state)
 {
 	struct fx *x = *state;
@@ -165,12 +200,19 @@ static void test_open_refuses_escape(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_same_value_not_written, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_write_saves_original_once, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_external_change_releases, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_restore_after_foreign_change, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dry_run_writes_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_open_refuses_escape, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_same_value_not_written,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_saves_original_once,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_external_change_releases,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_restore_after_foreign_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retake, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dry_run_writes_nothing,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_refuses_escape, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests_name("cgfile", tests, NULL, NULL);

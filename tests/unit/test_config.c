@@ -656,13 +656,71 @@ static void test_path_syntax(void **state)
 	assert_msg(fx, 3, "path: 'shop/../shop/web' has a '..' component");
 	assert_msg(fx, 6, "path: '..' has a '..' component");
 	assert_msg(fx, 9, "path: 'shop/..' has a '..' component");
-	assert_msg(fx, 12, "path: '/shop/web' must be relative");
+
 	assert_msg(fx, 15, "path: 'shop//web' has an empty component");
 	assert_msg(fx, 18, "path: './shop/web' has a '.' component");
 	assert_msg(fx, 21, "path: is empty");
 	assert_msg(fx, 24, "path: 'shop/web//' has an empty component");
-	assert_msg(fx, 27, "path: '/' must be relative");
-	assert_nmsg(fx, 9);
+	assert_msg(fx, 27, "path: '/' is the cgroup root");
+	assert_nmsg(fx, 8);
+}
+
+/* "/shop/web", as /proc/PID/cgroup prints it, is the same cgroup */
+static void test_path_leading_slash(void **state)
+{
+	static const char *const f[] = {
+		"[web]",
+		"path = /shop/web",
+		"min_share = 5%",
+		NULL,
+	};
+	struct fixture *fx = *state;
+
+	write_lines(fx, f);
+	assert_int_equal(load(fx), 0);
+	assert_string_equal(fx->cfg->groups[0].path, "shop/web");
+	assert_string_equal(fx->cfg->groups[0].scope, "shop");
+	assert_false(fx->cfg->groups[0].pattern);
+}
+
+/* A pattern may match nothing at start: it is not checked for existence;
+ * its scope is its literal top-level cgroup. */
+static void test_path_pattern(void **state)
+{
+	static const char *const f[] = {
+		"[ctr]",  "path = /docker/*",  "min_share = 5%", /* 1 */
+		"[pods]", "path = */x*.scope", "max_share = 5%", /* 4 */
+		"[shop]", "path = shop/*",     "min_share = 5%", /* 7 */
+		"[lit]",  "path = shop/nope",  "min_share = 5%", NULL, /* 10 */
+	};
+	struct fixture *fx = *state;
+
+	write_lines(fx, f);
+	assert_int_equal(load(fx), -EINVAL);
+	assert_string_equal(fx->cfg->groups[0].path, "docker/*");
+	assert_true(fx->cfg->groups[0].pattern);
+	assert_string_equal(fx->cfg->groups[0].scope, "docker");
+	assert_true(fx->cfg->groups[1].pattern);
+	assert_string_equal(fx->cfg->groups[1].scope, "");
+	assert_string_equal(fx->cfg->groups[2].scope, "shop");
+	/* a literal path that does not exist stays an error */
+	assert_msg(fx, 11, "path: 'shop/nope' does not exist");
+	assert_nmsg(fx, 1);
+}
+
+/* [agent] retake: off by default, a duration when set */
+static void test_retake(void **state)
+{
+	static const char *const f[] = {
+		"[agent]",	   "retake = 30s",   "[web]",
+		"path = shop/web", "min_share = 5%", NULL,
+	};
+	struct fixture *fx = *state;
+
+	assert_int_equal(fx->cfg->retake_ns, 0);
+	write_lines(fx, f);
+	assert_int_equal(load(fx), 0);
+	assert_int_equal(fx->cfg->retake_ns, 30 * SEC);
 }
 
 static void test_root_missing(void **state)
@@ -1198,6 +1256,9 @@ int main(void)
 		T(test_path_not_found),
 		T(test_path_not_dir),
 		T(test_path_syntax),
+		T(test_path_leading_slash),
+		T(test_path_pattern),
+		T(test_retake),
 		T(test_root_missing),
 		T(test_duplicate_section),
 		T(test_duplicate_key),

@@ -89,7 +89,10 @@ static const struct cgw_schange changes[] = {
 	  .file = "cpu.max",
 	  .original = "max 100000",
 	  .current = "25000 100000",
-	  .released = true },
+	  .released = true,
+	  .foreign = "50000 100000",
+	  .released_s = 12.5,
+	  .retake_s = -1 },
 };
 
 static void sample(struct cgw_status *s)
@@ -129,7 +132,7 @@ static void test_text(void **state)
 	assert_has("changed by the agent (original -> now):\n");
 	assert_has("  [web] shop/web cpu.weight: 100 -> 180\n");
 	assert_has(
-		"  [web] shop/\"odd\" cpu.max: max 100000 -> 25000 100000 (released: changed by someone else since)\n");
+		"  [web] shop/\"odd\" cpu.max: max 100000 -> 25000 100000 (released 12.5 s ago: changed by someone else to 50000 100000)\n");
 	assert_has("3 writes, 1 skipped (already right), 1 files released\n");
 }
 
@@ -163,7 +166,7 @@ static void test_json(void **state)
 		"\"share_ppm\":null,\"slow_share_ppm\":null,\"demand_ppm\":null,\"state\":\"ok\"}],"
 		"\"changes\":["
 		"{\"group\":\"web\",\"path\":\"shop/web\",\"file\":\"cpu.weight\",\"original\":\"100\",\"current\":\"180\",\"released\":false},"
-		"{\"group\":\"web\",\"path\":\"shop/\\\"odd\\\"\",\"file\":\"cpu.max\",\"original\":\"max 100000\",\"current\":\"25000 100000\",\"released\":true}]}\n");
+		"{\"group\":\"web\",\"path\":\"shop/\\\"odd\\\"\",\"file\":\"cpu.max\",\"original\":\"max 100000\",\"current\":\"25000 100000\",\"released\":true,\"released_why\":\"changed by someone else\",\"foreign\":\"50000 100000\",\"released_s\":12.500}]}\n");
 }
 
 static void test_json_empty(void **state)

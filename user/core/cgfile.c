@@ -70,6 +70,7 @@ int cgw_file_check(struct cgw_file *f, const char *want, bool dry_run,
 	if (f->changed && strcmp(cur, f->written)) {
 		/* someone else wrote it: let go rather than fight */
 		f->released = true;
+		copy(f->foreign, sizeof(f->foreign), cur);
 		f->changed = false;
 		*res = CGW_SET_FOREIGN;
 		return 0;
@@ -112,6 +113,26 @@ int cgw_file_set(struct cgw_file *f, const char *want, bool dry_run, char *old,
 	if (ret < 0 || *res != CGW_SET_WRITTEN)
 		return ret;
 	return cgw_file_commit(f, want, cur);
+}
+
+uint64_t cgw_file_retake_at(const struct cgw_file *f, uint64_t after_ns)
+{
+	if (!f->released || !after_ns)
+		return 0;
+	return f->released_ns + after_ns ?: 1;
+}
+
+bool cgw_file_retake(struct cgw_file *f, uint64_t now_ns, uint64_t after_ns)
+{
+	uint64_t at = cgw_file_retake_at(f, after_ns);
+
+	if (!at || now_ns < at)
+		return false;
+	f->released = false;
+	f->changed = false;
+	f->original[0] = f->written[0] = f->foreign[0] = '\0';
+	f->released_ns = 0;
+	return true;
 }
 
 void cgw_file_adopt(struct cgw_file *f, const char *original,

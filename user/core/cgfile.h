@@ -25,6 +25,8 @@ struct cgw_file {
 	bool released; /* changed by someone else: hands off */
 	long rec; /* its entry in the state's record file, -1: none */
 	uint32_t rec_seq; /* sequence of its last record */
+	char foreign[CGW_STATE_VALUE_MAX]; /* what was found on release */
+	uint64_t released_ns; /* when (CLOCK_MONOTONIC, set by the caller) */
 };
 
 enum cgw_set {
@@ -68,6 +70,16 @@ int cgw_file_commit(struct cgw_file *f, const char *want, const char *cur);
  * back, @written what that agent wrote (the value the file must still
  * hold for cgw_file_restore() to write).  The file counts as changed.
  */
+/*
+ * A file released @after_ns ago or more (@after_ns 0: never) is managed
+ * again: what it holds now is its new original, nothing is changed.
+ * Returns true when it was taken back.
+ */
+bool cgw_file_retake(struct cgw_file *f, uint64_t now_ns, uint64_t after_ns);
+
+/* When cgw_file_retake() takes @f back (0: never). */
+uint64_t cgw_file_retake_at(const struct cgw_file *f, uint64_t after_ns);
+
 void cgw_file_adopt(struct cgw_file *f, const char *original,
 		    const char *written);
 

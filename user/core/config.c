@@ -34,6 +34,7 @@
 
 #include "cgwarden.h"
 #include "config.h"
+#include "select.h"
 #include "trust.h"
 #include "units.h"
 
@@ -50,8 +51,20 @@ struct key_spec {
 	uint64_t min, max, def;
 };
 
-enum { AK_WINDOW, AK_COOLDOWN, AK_HOLD, AK_MARGIN, AK_CLEAR, AK_HYST, AK_SPAN,
-       AK_DEADBAND, AK_METRICS, AK_STATUS, AK_NR };
+enum {
+	AK_WINDOW,
+	AK_COOLDOWN,
+	AK_HOLD,
+	AK_MARGIN,
+	AK_CLEAR,
+	AK_HYST,
+	AK_SPAN,
+	AK_DEADBAND,
+	AK_RETAKE,
+	AK_METRICS,
+	AK_STATUS,
+	AK_NR
+};
 
 static const struct key_spec agent_keys[AK_NR] = {
 	[AK_WINDOW] = { "window", VT_DURATION, CGW_WINDOW_MIN_NS,
@@ -63,9 +76,10 @@ static const struct key_spec agent_keys[AK_NR] = {
 	[AK_CLEAR] = { "clear_windows", VT_UINT, 1, 100, 2 },
 	[AK_HYST] = { "hysteresis", VT_SHARE, 0, 20 * PERCENT, 1 * PERCENT },
 	[AK_SPAN] = { "span", VT_DURATION, 2 * CGW_WINDOW_MIN_NS,
-		      CGW_SPAN_MAX_WINDOWS * CGW_WINDOW_MAX_NS, 100 * MSEC },
-	[AK_DEADBAND] = { "deadband", VT_SHARE, 0, 50 * PERCENT,
-			  10 * PERCENT },
+		      CGW_SPAN_MAX_WINDOWS *CGW_WINDOW_MAX_NS, 100 * MSEC },
+	[AK_DEADBAND] = { "deadband", VT_SHARE, 0, 50 * PERCENT, 10 * PERCENT },
+	/* 0: a file someone else changed is never taken back */
+	[AK_RETAKE] = { "retake", VT_DURATION, 0, 86400 * SEC, 0 },
 	/* strings, stored in struct cgw_config by agent_str_key() */
 	[AK_METRICS] = { "metrics", VT_LISTEN, 0, 0, 0 },
 	[AK_STATUS] = { "status_socket", VT_SOCKET, 0, 0, 0 },
@@ -438,9 +452,15 @@ static int check_path_key(struct loader *l, const char *key, const char *s,
 		err_key(l, key, "is empty");
 		return -1;
 	}
+	/* "/docker/ID", as /proc/PID/cgroup prints it, is "docker/ID" */
 	if (s[0] == '/') {
-		err_key(l, key, "'%s' must be relative to the cgroup root", s);
-		return -1;
+		s++;
+		len--;
+		if (!len) {
+			err_key(l, key,
+				"'/' is the cgroup root, not a cgroup below it");
+			return -1;
+		}
 	}
 	if (len >= PATH_MAX) {
 		err_key(l, key, "is too long");
@@ -528,7 +548,11 @@ static int set_path(struct loader *l, const char *value)
 	const struct cgw_group_cfg *other;
 	char path[PATH_MAX];
 
-	if (check_path(l, value, path) || check_dir(l, path))
+	if (check_path(l, value, path))
+		return -1;
+	/* a pattern may match nothing yet: the agent follows the hierarchy */
+	l->g->pattern = cgw_sel_is_pattern(path);
+	if (!l->g->pattern && check_dir(l, path))
 		return -1;
 	other = l->stored ? find_path(l, path) : NULL;
 	if (other) {
@@ -609,6 +633,9 @@ static void check_scope(struct loader *l, const struct sect_keys *k,
 		return;
 	if (!k->line[GK_SCOPE]) {
 		n = strcspn(g->path, "/");
+		/* a glob at the top: each match's own top-level cgroup */
+		if (cgw_sel_is_pattern(g->path) && strcspn(g->path, "*?[") < n)
+			n = 0;
 		memcpy(g->scope, g->path, n);
 		g->scope[n] = '\0';
 		return;
@@ -916,6 +943,7 @@ static void finish(struct loader *l)
 	cfg->hyst_ppm = (uint32_t)l->agent.val[AK_HYST];
 	cfg->span_ns = l->agent.val[AK_SPAN];
 	cfg->deadband_ppm = (uint32_t)l->agent.val[AK_DEADBAND];
+	cfg->retake_ns = l->agent.val[AK_RETAKE];
 	/* no groups is valid: the agent idles (the commented example config
 	 * a package installs must pass --check) */
 	sort_diag(l);
@@ -932,6 +960,7 @@ void cgw_config_defaults(struct cgw_config *cfg)
 	cfg->hyst_ppm = (uint32_t)agent_keys[AK_HYST].def;
 	cfg->span_ns = agent_keys[AK_SPAN].def;
 	cfg->deadband_ppm = (uint32_t)agent_keys[AK_DEADBAND].def;
+	cfg->retake_ns = agent_keys[AK_RETAKE].def;
 }
 
 static void loader_init(struct loader *l, const char *file, const char *root,

@@ -14,15 +14,23 @@
 #define CGW_SOCKET_PATH_MAX 107
 #define CGW_MAX_GROUPS 1024
 
+/* a section's name, or "section/cgroup" for a pattern's match */
+#define CGW_LABEL_MAX (CGW_NAME_MAX + 1 + PATH_MAX)
+
 struct cgw_group_cfg {
-	char name[CGW_NAME_MAX + 1]; /* section name */
-	char path[PATH_MAX]; /* relative to the cpu-controller root */
+	char name[CGW_LABEL_MAX]; /* section name (see select.h) */
+	/* relative to the cpu-controller root, without a leading '/'; a
+	 * glob (select.h) when @pattern */
+	char path[PATH_MAX];
+	bool pattern;
 	uint32_t min_ppm; /* 0: no minimum */
 	uint32_t max_ppm; /* 0: no maximum */
 	/* the subtree the agent may write in for this group: the group's
-	 * path or an ancestor of it; default its top-level cgroup */
+	 * path or an ancestor of it; default its top-level cgroup ("" for
+	 * a pattern with a glob at the top: each match's top-level one) */
 	char scope[PATH_MAX];
 	int line; /* line of the [section] header */
+	int sect; /* in the agent's table of cgroups: index of its section */
 };
 
 struct cgw_config {
@@ -36,6 +44,10 @@ struct cgw_config {
 	uint64_t span_ns; /* [agent] span of the sliding estimate, default
 			   * 100ms, 2..15 windows */
 	uint32_t deadband_ppm; /* [agent] deadband, 0..50%, default 10% */
+	/* [agent] retake: a file released to someone else is managed again
+	 * this long after (its value then is the new original); 0, the
+	 * default: never */
+	uint64_t retake_ns;
 	/* [agent] metrics = ADDRESS:PORT (IPv4, or [IPv6]): the Prometheus
 	 * endpoint; off (metrics_addrlen 0) unless set */
 	char metrics[64]; /* as written */
@@ -60,16 +72,17 @@ void cgw_config_defaults(struct cgw_config *cfg);
 
 /*
  * Parses @file into @cfg.  @cgroup_root, if not NULL, is the directory that
- * holds the cpu controller: each group's path must then name an existing
+ * holds the cpu controller: each group's literal path (not a pattern,
+ * which may match nothing yet) must then name an existing
  * directory below it.  Returns 0 when the file is valid, otherwise -EINVAL
  * with every error found in @diag (or -errno if the file cannot be read,
  * also with a message in @diag).
  *
  * @diag is cleared first; its messages come in line order.  @cfg (about
- * 4 MB: allocate it on the heap) holds the defaults plus every valid value
- * even when -EINVAL is returned.  Group paths are stored without a trailing
- * '/'.  Lines may hold at most 198 characters (libinih's buffer); indented
- * continuation lines are rejected.
+ * 13 MB: allocate it on the heap) holds the defaults plus every valid value
+ * even when -EINVAL is returned.  Group paths are stored without a leading
+ * or a trailing '/'.  Lines may hold at most 198 characters (libinih's
+ * buffer); indented continuation lines are rejected.
  */
 int cgw_config_load(const char *file, const char *cgroup_root,
 		    struct cgw_config *cfg, struct cgw_diag *diag);

@@ -102,11 +102,19 @@ int cgw_status_text(FILE *f, const struct cgw_status *s)
 	for (size_t i = 0; i < s->nchanges; i++) {
 		const struct cgw_schange *c = &s->changes[i];
 
-		fprintf(f, "  [%s] %s %s: %s -> %s%s\n", c->group, c->path,
-			c->file, c->original, c->current,
-			c->released ?
-				" (released: changed by someone else since)" :
-				"");
+		fprintf(f, "  [%s] %s %s: %s -> %s", c->group, c->path, c->file,
+			c->original, c->current);
+		if (!c->released)
+			fputc('\n', f);
+		else if (c->retake_s < 0)
+			fprintf(f,
+				" (released %.1f s ago: changed by someone else to %s)\n",
+				c->released_s, c->foreign ? c->foreign : "?");
+		else
+			fprintf(f,
+				" (released %.1f s ago: changed by someone else to %s; taken back in %.1f s)\n",
+				c->released_s, c->foreign ? c->foreign : "?",
+				c->retake_s);
 	}
 	fprintf(f,
 		"\n%" PRIu64 " writes, %" PRIu64
@@ -163,7 +171,18 @@ int cgw_status_json(FILE *f, const struct cgw_status *s)
 		json_kv(f, "file", c->file, true);
 		json_kv(f, "original", c->original, true);
 		json_kv(f, "current", c->current, true);
-		fprintf(f, ",\"released\":%s}", c->released ? "true" : "false");
+		fprintf(f, ",\"released\":%s", c->released ? "true" : "false");
+		if (c->released) {
+			json_kv(f, "released_why", "changed by someone else",
+				true);
+			json_kv(f, "foreign", c->foreign ? c->foreign : "",
+				true);
+			fprintf(f, ",\"released_s\":%.3f", c->released_s);
+			if (c->retake_s >= 0)
+				fprintf(f, ",\"retake_in_s\":%.3f",
+					c->retake_s);
+		}
+		fputc('}', f);
 	}
 	fputs("]}\n", f);
 	return ferror(f) ? -EIO : 0;

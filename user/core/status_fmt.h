@@ -52,6 +52,9 @@ struct cgw_schange {
 	const char *original; /* before the agent's first write */
 	const char *current; /* the agent's last write */
 	bool released; /* someone else changed it since: left alone */
+	const char *foreign; /* released: the value found then */
+	double released_s; /* released: seconds ago */
+	double retake_s; /* released: taken back in (<0: never) */
 };
 
 struct cgw_status {
