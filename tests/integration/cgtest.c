@@ -275,6 +275,30 @@ static void *spin_thread(void *arg)
 	return NULL;
 }
 
+int cgt_read_caps(pid_t pid, struct cgt_caps *c, int ms)
+{
+	char path[64], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	for (int i = 0;; i++) {
+		*c = (struct cgt_caps){ ~0ULL, ~0ULL, ~0ULL, -1 };
+		f = fopen(path, "re");
+		if (!f)
+			return -errno;
+		while (fgets(line, sizeof(line), f)) {
+			sscanf(line, "CapEff: %llx", &c->eff);
+			sscanf(line, "CapPrm: %llx", &c->prm);
+			sscanf(line, "CapBnd: %llx", &c->bnd);
+			sscanf(line, "NoNewPrivs: %d", &c->nnp);
+		}
+		fclose(f);
+		if (!c->eff || i * 10 >= ms)
+			return 0;
+		cgt_sleep_ms(10);
+	}
+}
+
 int cgt_move(const char *rel, pid_t pid)
 {
 	char val[32], path[PATH_MAX * 2];

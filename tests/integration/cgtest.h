@@ -61,6 +61,15 @@ struct cgt_load {
 pid_t cgt_spawn(const char *rel, const struct cgt_load *l,
 		uint64_t *t_start_ns);
 void cgt_kill(pid_t pid);
+/* Capability sets of a process, from /proc/PID/status. */
+struct cgt_caps {
+	unsigned long long eff, prm, bnd;
+	int nnp; /* NoNewPrivs */
+};
+/* Reads @pid's capabilities, again every 10 ms for up to @ms until its
+ * effective set is empty: the agent logs "watching" just before it drops
+ * them.  -errno if the status cannot be read. */
+int cgt_read_caps(pid_t pid, struct cgt_caps *c, int ms);
 /* Moves process @pid into @rel (and its cpuacct mirror on v1). */
 int cgt_move(const char *rel, pid_t pid);
 /* CPU time consumed so far by process @pid (all threads), from the

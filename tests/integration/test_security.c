@@ -408,10 +408,8 @@ static void test_capabilities(void **state)
 	const char *const args[] = { "--state-file", statefile, NULL };
 	const unsigned long long want =
 		(1ULL << CAP_BPF) | (1ULL << CAP_DAC_OVERRIDE);
-	unsigned long long eff = ~0ULL, prm = ~0ULL, bnd = ~0ULL;
-	char body[256], path[64], line[256];
-	int nnp = -1;
-	FILE *f;
+	struct cgt_caps c;
+	char body[256];
 
 	(void)state;
 	CGT_NEED_ENV();
@@ -419,22 +417,13 @@ static void test_capabilities(void **state)
 	snprintf(body, sizeof(body), "[box]\npath = %s\nmin_share = 5%%\n",
 		 cgt_relpath("box"));
 	assert_int_equal(cgt_agent_start(&agent, body, args), 0);
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)agent.pid);
-	f = fopen(path, "re");
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f)) {
-		sscanf(line, "CapEff: %llx", &eff);
-		sscanf(line, "CapPrm: %llx", &prm);
-		sscanf(line, "CapBnd: %llx", &bnd);
-		sscanf(line, "NoNewPrivs: %d", &nnp);
-	}
-	fclose(f);
+	assert_int_equal(cgt_read_caps(agent.pid, &c, 2000), 0);
 	print_message("CapEff %llx CapPrm %llx CapBnd %llx NoNewPrivs %d\n",
-		      eff, prm, bnd, nnp);
-	assert_int_equal(eff, 0);
-	assert_int_equal(prm, want);
-	assert_int_equal(bnd, want);
-	assert_int_equal(nnp, 1);
+		      c.eff, c.prm, c.bnd, c.nnp);
+	assert_int_equal(c.eff, 0);
+	assert_int_equal(c.prm, want);
+	assert_int_equal(c.bnd, want);
+	assert_int_equal(c.nnp, 1);
 	assert_int_equal(cgt_agent_stop(&agent, SIGTERM), 0);
 	agent.pid = 0;
 }

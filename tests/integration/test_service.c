@@ -169,10 +169,9 @@ static void test_unit_like_limits(void **state)
 			       NULL };
 	const unsigned long long want =
 		(1ULL << CAP_BPF) | (1ULL << CAP_DAC_OVERRIDE);
-	unsigned long long eff = ~0ULL, prm = ~0ULL, bnd = 0;
-	char body[256], path[64], line[256];
+	struct cgt_caps c;
+	char body[256];
 	static char err[16384];
-	FILE *f;
 
 	(void)state;
 	CGT_NEED_ENV();
@@ -196,21 +195,14 @@ static void test_unit_like_limits(void **state)
 		 cgt_relpath("box"));
 	write_cfg(body);
 	assert_int_equal(cgt_agent_exec(&agent, argv), 0);
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)agent.pid);
-	f = fopen(path, "re");
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f)) {
-		sscanf(line, "CapEff: %llx", &eff);
-		sscanf(line, "CapPrm: %llx", &prm);
-		sscanf(line, "CapBnd: %llx", &bnd);
-	}
-	fclose(f);
-	print_message("CapEff %llx CapPrm %llx CapBnd %llx\n", eff, prm, bnd);
-	assert_int_equal(eff, 0);
-	assert_int_equal(prm, want);
+	assert_int_equal(cgt_read_caps(agent.pid, &c, 2000), 0);
+	print_message("CapEff %llx CapPrm %llx CapBnd %llx\n", c.eff, c.prm,
+		      c.bnd);
+	assert_int_equal(c.eff, 0);
+	assert_int_equal(c.prm, want);
 	/* left as the "service manager" set it */
-	assert_true(bnd & (1ULL << CAP_SYS_ADMIN));
-	assert_false(bnd & (1ULL << CAP_SETPCAP));
+	assert_true(c.bnd & (1ULL << CAP_SYS_ADMIN));
+	assert_false(c.bnd & (1ULL << CAP_SETPCAP));
 	cgt_agent_stderr(&agent, err, sizeof(err));
 	print_message("%s", err);
 	assert_non_null(strstr(err, "cannot lift RLIMIT_MEMLOCK"));
