@@ -61,6 +61,7 @@ struct act_ctx {
 	uint64_t writes, skipped, released, unreachable;
 	uint64_t deferred; /* writes the per-file rule held back */
 	uint64_t stale; /* ring-buffer records dropped as stale */
+	uint64_t shed; /* --trace-windows records shed under a backlog */
 	uint64_t writes_by[CGW_WHY_NR];
 	struct cgw_hist reaction; /* breach -> written */
 	uint64_t (*breaches)[CGW_NR_KINDS]; /* per group: breach edges */
