@@ -125,6 +125,28 @@ static void setup_signals(sigset_t *waitmask)
 	sigaction(SIGPIPE, &ign, NULL);
 }
 
+/*
+ * epoll_pwait delivers a pending signal only when it has to wait: while
+ * records are always ready (a flood) it returns them and the signal stays
+ * pending.  After each full batch the loop takes a pending one here.
+ */
+static void take_pending_signal(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGUSR1 };
+	static const struct timespec zero;
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(&set, sigs[i]);
+	sig = sigtimedwait(&set, NULL, &zero);
+	if (sig == SIGUSR1)
+		want_stats = 1;
+	else if (sig > 0)
+		exiting = sig;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -756,6 +778,8 @@ static int run(struct agent *a, const sigset_t *waitmask)
 		ret = a->rb ? ring_buffer__consume(a->rb) : 0;
 		if (a->nbatch)
 			run_batch(a);
+		if (ret == AGENT_BATCH_FULL)
+			take_pending_signal();
 		if (ret < 0 && ret != AGENT_BATCH_FULL) {
 			cgw_log(CGW_LOG_ERR, "ring buffer: %s",
 				strerror(-ret));
