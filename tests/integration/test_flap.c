@@ -243,12 +243,160 @@ static void test_sigterm_under_flood(void **state)
 	}
 }
 
+#define SQ_FILES 16
+
+struct sq_file {
+	char key[160]; /* path/file */
+	uint64_t last, last_raise; /* ns, 0: none */
+	int writes;
+};
+
+/* "key":"value" of a JSON line into @buf. */
+static void json_str(const char *line, const char *key, char *buf, size_t len)
+{
+	char pat[64];
+	const char *p, *e;
+
+	snprintf(pat, sizeof(pat), "\"%s\":\"", key);
+	buf[0] = 0;
+	p = strstr(line, pat);
+	if (!p)
+		return;
+	p += strlen(pat);
+	e = strchr(p, '"');
+	if (e)
+		snprintf(buf, len, "%.*s", (int)(e - p), p);
+}
+
+static struct sq_file *sq_find(struct sq_file *f, int *n, const char *key)
+{
+	for (int i = 0; i < *n; i++)
+		if (!strcmp(f[i].key, key))
+			return &f[i];
+	assert_true(*n < SQ_FILES);
+	memset(&f[*n], 0, sizeof(f[*n]));
+	snprintf(f[*n].key, sizeof(f[*n].key), "%s", key);
+	return &f[(*n)++];
+}
+
+/*
+ * A square wave: q2 (under a maximum) and q3 (a competitor of q1's
+ * minimum) switch on and off together every second for 12 s while q4
+ * hogs one CPU throughout.  Every action the agent reports is checked
+ * per file: gaps >= cooldown, no relax before hold since that file's last
+ * raise or cap.  The agent's t_written_ns is CLOCK_MONOTONIC right after
+ * the write returned.
+ */
+static void test_square_wave(void **state)
+{
+	struct cgt_load two = { .nthreads = 2, .cpu = -1 };
+	struct cgt_load one = { .nthreads = 1, .cpu = -1 };
+	const char *const args[] = { "--state-file", statefile, NULL };
+	const char *const action[] = { "\"type\":\"action\"", NULL };
+	int slow = cgt_slow(), nfiles = 0, writes = 0, bad_gap = 0, early = 0;
+	uint64_t cd = 100ULL * 1000000 * slow, hold = 1500ULL * 1000000 * slow;
+	uint64_t min_gap = UINT64_MAX, min_relax = UINT64_MAX, t_end, t_next;
+	struct sq_file files[SQ_FILES];
+	pid_t wave[2] = { 0, 0 };
+	char cfg[1024];
+	bool on = false;
+
+	(void)state;
+	CGT_NEED_ENV();
+	for (int i = 1; i <= 4; i++) {
+		char rel[8];
+
+		snprintf(rel, sizeof(rel), "q%d", i);
+		assert_int_equal(cgt_mkcg(rel), 0);
+		assert_int_equal(cgt_set_weight(rel, 1024), 0);
+	}
+	snprintf(cfg, sizeof(cfg),
+		 "[agent]\nwindow = %dms\ncooldown = %dms\nhold = %dms\n\n"
+		 "[q1]\npath = %s\nmin_share = 50%%\nscope = %s\n\n"
+		 "[q2]\npath = %s\nmax_share = 20%%\n",
+		 10 * slow, 100 * slow, 1500 * slow, cgt_relpath("q1"),
+		 cgt_prefix(), cgt_relpath("q2"));
+	assert_int_equal(cgt_agent_start(&agent, cfg, args), 0);
+	assert_true(cgt_spawn("q1", &two, NULL) > 0);
+	assert_true(cgt_spawn("q4", &one, NULL) > 0);
+	t_next = cgt_now_ns();
+	t_end = t_next + 12000ULL * 1000000 * slow;
+	while (cgt_now_ns() < t_end) {
+		const char *line;
+		char path[128], file[32], reason[64], key[160];
+		uint64_t t;
+		struct sq_file *f;
+		int wait;
+
+		if (cgt_now_ns() >= t_next) {
+			on = !on;
+			for (int i = 0; i < 2; i++) {
+				if (on) {
+					wave[i] = cgt_spawn(i ? "q3" : "q2",
+							    &two, NULL);
+					assert_true(wave[i] > 0);
+				} else {
+					cgt_kill(wave[i]);
+				}
+			}
+			t_next += 1000ULL * 1000000 * slow;
+		}
+		wait = (int)((t_next - cgt_now_ns()) / 1000000) + 1;
+		line = cgt_agent_wait(&agent, action, wait);
+		if (!line)
+			continue;
+		json_str(line, "path", path, sizeof(path));
+		json_str(line, "file", file, sizeof(file));
+		json_str(line, "reason", reason, sizeof(reason));
+		t = (uint64_t)cgt_json_int(line, "t_written_ns");
+		snprintf(key, sizeof(key), "%s/%s", path, file);
+		f = sq_find(files, &nfiles, key);
+		if (f->last) {
+			min_gap = t - f->last < min_gap ? t - f->last : min_gap;
+			if (t - f->last < cd) {
+				bad_gap++;
+				print_message("gap %.1f ms on %s: %s\n",
+					      (t - f->last) / 1e6, key, line);
+			}
+		}
+		if (!strncmp(reason, "relax", 5)) {
+			if (f->last_raise) {
+				uint64_t d = t - f->last_raise;
+
+				min_relax = d < min_relax ? d : min_relax;
+				if (d < hold) {
+					early++;
+					print_message(
+						"relax %.1f ms after the raise on %s: %s\n",
+						d / 1e6, key, line);
+				}
+			}
+		} else {
+			f->last_raise = t;
+		}
+		f->last = t;
+		f->writes++;
+		writes++;
+	}
+	print_message(
+		"square wave: %d writes to %d files in 12 s; smallest gap per file %.1f ms (cooldown %.0f ms), %d below; smallest raise->relax %.1f ms (hold %.0f ms), %d below\n",
+		writes, nfiles, min_gap == UINT64_MAX ? -1.0 : min_gap / 1e6,
+		cd / 1e6, bad_gap,
+		min_relax == UINT64_MAX ? -1.0 : min_relax / 1e6, hold / 1e6,
+		early);
+	assert_true(writes > 0);
+	assert_int_equal(bad_gap, 0);
+	assert_int_equal(early, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_stall_drops_stale, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_sigterm_under_flood, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_square_wave, setup,
 						teardown),
 	};
 
