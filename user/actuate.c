@@ -276,6 +276,24 @@ static void report(const struct act_ctx *a, const char *type, const char *name,
 	fflush(stdout);
 }
 
+static struct cgw_rl *file_rl(struct act_node *n, const struct cgw_file *f)
+{
+	return f == &n->weight ? &n->rlw : &n->rlq;
+}
+
+/* Steps back toward the original relax; the rest raises or tightens. */
+static enum cgw_rl_dir why_dir(enum cgw_why why)
+{
+	switch (why) {
+	case CGW_WHY_RELAX:
+	case CGW_WHY_ORIGINAL:
+	case CGW_WHY_UNCAP:
+		return CGW_RL_RELAX;
+	default:
+		return CGW_RL_RAISE;
+	}
+}
+
 /* Writes @want to @f of node @n: 0 written (or dry run), 1 nothing to do,
  * <0 error (the node is marked gone when its cgroup vanished). */
 static int act_write(struct act_ctx *a, struct act_node *n, struct cgw_file *f,
@@ -284,10 +302,21 @@ static int act_write(struct act_ctx *a, struct act_node *n, struct cgw_file *f,
 {
 	bool was_changed = f->changed;
 	char old[CGW_STATE_VALUE_MAX];
+	struct cgw_rl *rl = file_rl(n, f);
+	enum cgw_rl_dir dir = why_dir(why);
 	enum cgw_set res;
 	uint64_t t_written;
 	bool saved = false;
 	int ret;
+
+	/* one rule per file for every path that writes (restore excepted):
+	 * one write per cooldown, no relax before hold since the last raise */
+	if (cgw_rl_check(rl, dir, cgw_now_ns(), a->cfg->cooldown_ns,
+			 a->cfg->hold_ns) != CGW_RL_OK) {
+		rl->refused++;
+		a->deferred++;
+		return 1;
+	}
 
 	/* One read: foreign writes, nothing to do, or a write.  A write puts
 	 * the value it is about to write on file first (record()); without
@@ -339,6 +368,7 @@ static int act_write(struct act_ctx *a, struct act_node *n, struct cgw_file *f,
 	default:
 		break;
 	}
+	cgw_rl_wrote(rl, dir, t_written);
 	a->writes++;
 	a->writes_by[why]++;
 	if (t_event && t_written > t_event)
@@ -1190,6 +1220,30 @@ static uint64_t retake(struct act_ctx *a, struct act_node *n, uint64_t now)
 	return next;
 }
 
+/* The file's own rule lets a relax step be written now. */
+static bool relax_ok(const struct act_ctx *a, const struct cgw_rl *rl,
+		     uint64_t now)
+{
+	return cgw_rl_check(rl, CGW_RL_RELAX, now, a->cfg->cooldown_ns,
+			    a->cfg->hold_ns) == CGW_RL_OK;
+}
+
+/* The earlier of @next and @t (0: none), @t pushed back to when the
+ * file's own rule allows a relax: a timer never fires before it can act. */
+static uint64_t relax_next(const struct act_ctx *a, const struct cgw_rl *rl,
+			   uint64_t t, uint64_t next)
+{
+	uint64_t ok;
+
+	if (!t)
+		return next;
+	ok = cgw_rl_next(rl, CGW_RL_RELAX, a->cfg->cooldown_ns,
+			 a->cfg->hold_ns);
+	if (ok > t)
+		t = ok;
+	return !next || t < next ? t : next;
+}
+
 uint64_t act_tick(struct act_ctx *a, uint64_t now)
 {
 	uint64_t hold = a->cfg->hold_ns, cd = a->cfg->cooldown_ns, next = 0;
@@ -1204,19 +1258,17 @@ uint64_t act_tick(struct act_ctx *a, uint64_t now)
 		if (t && (!next || t < next))
 			next = t;
 		if (cgw_relax_due(&n->rw, now, hold, cd, &t) &&
-		    node_may_write(a, n, now)) {
+		    node_may_write(a, n, now) && relax_ok(a, &n->rlw, now)) {
 			relax_weight(a, n, now);
 			cgw_relax_due(&n->rw, now, hold, cd, &t);
 		}
-		if (t && (!next || t < next))
-			next = t;
+		next = relax_next(a, &n->rlw, t, next);
 		if (cgw_relax_due(&n->rq, now, hold, cd, &t) &&
-		    node_may_write(a, n, now)) {
+		    node_may_write(a, n, now) && relax_ok(a, &n->rlq, now)) {
 			relax_quota(a, n, now);
 			cgw_relax_due(&n->rq, now, hold, cd, &t);
 		}
-		if (t && (!next || t < next))
-			next = t;
+		next = relax_next(a, &n->rlq, t, next);
 	}
 	return next;
 }

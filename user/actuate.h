@@ -16,6 +16,7 @@
 #include "config.h"
 #include "metrics_fmt.h"
 #include "policy.h"
+#include "ratelimit.h"
 #include "status_fmt.h"
 #include "warden.h"
 
@@ -29,6 +30,8 @@ struct act_node {
 	uint64_t period_us; /* the cgroup's CFS period */
 	uint64_t weight_now; /* last weight read or written */
 	struct cgw_relax rw, rq; /* relax state of weight and quota */
+	struct cgw_rl rlw, rlq; /* per-file rate limit and hold clock of
+				 * weight and quota (core/ratelimit.h) */
 	struct cgw_ctl ctl; /* the controller of a min_share group */
 	bool surplus; /* the kernel reported SURPLUS, not yet its end */
 	uint64_t newcomer_until; /* ACTIVE lately: its estimate does not
@@ -59,6 +62,9 @@ struct act_ctx {
 	uint64_t t_recv_ns;
 	/* counters for the exit report, the metrics and the status */
 	uint64_t writes, skipped, released, unreachable;
+	uint64_t deferred; /* writes the per-file rule held back */
+	uint64_t stale; /* ring-buffer records dropped as stale */
+	uint64_t shed; /* --trace-windows records shed under a backlog */
 	uint64_t writes_by[CGW_WHY_NR];
 	struct cgw_hist reaction; /* breach -> written */
 	uint64_t (*breaches)[CGW_NR_KINDS]; /* per group: breach edges */

@@ -31,11 +31,15 @@
 #include "probe.h"
 #include "reload.h"
 #include "restore.h"
+#include "stale.h"
 #include "state.h"
 #include "status.h"
 #include "trust.h"
 #include "units.h"
 #include "warden.h"
+
+#define AGENT_BATCH 256
+#define AGENT_BATCH_FULL (-ENOBUFS) /* stops ring_buffer__consume() */
 
 struct agent {
 	const char *config_path;
@@ -62,6 +66,11 @@ struct agent {
 	int wdfd; /* watchdog timerfd, -1 without WatchdogSec= */
 	struct metrics metrics; /* [agent] metrics: the Prometheus endpoint */
 	struct status_srv status; /* `cgwarden status` */
+	/* records taken from the ring buffer, judged together (core/stale.h)
+	 * before any is acted on; the loop goes back to epoll_pwait, where
+	 * signals are delivered, after each batch */
+	struct cgw_event batch[AGENT_BATCH];
+	size_t nbatch;
 };
 
 static volatile sig_atomic_t exiting, want_stats, want_reload;
@@ -119,6 +128,30 @@ static void setup_signals(sigset_t *waitmask)
 	}
 	sigaction(SIGUSR2, &ign, NULL);
 	sigaction(SIGPIPE, &ign, NULL);
+}
+
+/*
+ * epoll_pwait delivers a pending signal only when it has to wait: while
+ * records are always ready (a flood) it returns them and the signal stays
+ * pending.  After each full batch the loop takes a pending one here.
+ */
+static void take_pending_signal(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGUSR1 };
+	static const struct timespec zero;
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(&set, sigs[i]);
+	sig = sigtimedwait(&set, NULL, &zero);
+	if (sig == SIGUSR1)
+		want_stats = 1;
+	else if (sig == SIGHUP)
+		want_reload = 1;
+	else if (sig > 0)
+		exiting = sig;
 }
 
 static void usage(FILE *f)
@@ -366,24 +399,20 @@ static void print_event(struct agent *a, const char *name, const char *path,
 	fflush(stdout);
 }
 
-static int handle_event(void *ctx, void *data, size_t len)
+static void dispatch_event(struct agent *a, const struct cgw_event *e,
+			   uint64_t t_recv)
 {
-	struct agent *a = ctx;
-	const struct cgw_event *e = data;
-	uint64_t t_recv = cgw_now_ns();
 	struct act_node *n;
 	const char *path;
 
-	if (len < sizeof(*e))
-		return 0;
 	n = act_node_of_slot(&a->act, e->slot);
 	if (!n || (n->group >= 0 && act_check_gone(&a->act, n)))
-		return 0;
+		return;
 	if (e->type == CGW_EV_WINDOW) {
 		if (n->group >= 0)
 			print_event(a, a->tab->groups[n->group].name, n->rel,
 				    e);
-		return 0;
+		return;
 	}
 	/* act first: the write is what the edge waits for */
 	a->act.t_recv_ns = t_recv;
@@ -392,7 +421,41 @@ static int handle_event(void *ctx, void *data, size_t len)
 		print_event(a, a->tab->groups[n->group].name, n->rel, e);
 	else if (path)
 		print_event(a, "-", path, e);
-	return 0;
+}
+
+/* Copies a record into the batch; a full batch stops the consume. */
+static int handle_event(void *ctx, void *data, size_t len)
+{
+	struct agent *a = ctx;
+
+	if (len < sizeof(struct cgw_event))
+		return 0;
+	memcpy(&a->batch[a->nbatch++], data, sizeof(struct cgw_event));
+	return a->nbatch == AGENT_BATCH ? AGENT_BATCH_FULL : 0;
+}
+
+/*
+ * Acts on the batch, oldest first, without the records that are stale
+ * by now: superseded by a later edge, or actions older than a window
+ * judged on a span that has passed since (a stall, a backlog).  Old
+ * window records are shed: under a flood the
+ * agent sheds diagnostics, never a fresh action.
+ */
+static void run_batch(struct agent *a)
+{
+	static enum cgw_stale_why why[AGENT_BATCH];
+	uint64_t now = cgw_now_ns();
+
+	cgw_stale_judge(a->batch, a->nbatch, now, a->cfg->span_ns, why);
+	for (size_t i = 0; i < a->nbatch; i++) {
+		if (why[i] == CGW_STALE_SHED)
+			a->act.shed++;
+		else if (why[i] != CGW_STALE_KEEP)
+			a->act.stale++;
+		else
+			dispatch_event(a, &a->batch[i], now);
+	}
+	a->nbatch = 0;
 }
 
 static void print_stats(struct agent *a)
@@ -722,7 +785,11 @@ static int run(struct agent *a, const sigset_t *waitmask)
 		    read(a->wdfd, &expirations, sizeof(expirations)) > 0)
 			notify_watchdog();
 		ret = a->rb ? ring_buffer__consume(a->rb) : 0;
-		if (ret < 0) {
+		if (a->nbatch)
+			run_batch(a);
+		if (ret == AGENT_BATCH_FULL)
+			take_pending_signal();
+		if (ret < 0 && ret != AGENT_BATCH_FULL) {
 			cgw_log(CGW_LOG_ERR, "ring buffer: %s",
 				strerror(-ret));
 			break;
@@ -859,12 +926,17 @@ static int restore_on_exit(struct agent *a)
 
 	if (!a->act_ready)
 		return 0;
+	/* nothing more from the kernel side: detach, then restore */
+	warden_detach(&a->w);
 	failed = act_restore_all(&a->act);
 	cgw_log(CGW_LOG_NOTICE,
-		"%llu writes, %llu skipped (already right), %llu files released to someone else; %d not restored",
+		"%llu writes, %llu skipped (already right), %llu held back by the per-file cooldown/hold, %llu files released to someone else; %llu stale records dropped, %llu window records shed; %d not restored",
 		(unsigned long long)a->act.writes,
 		(unsigned long long)a->act.skipped,
-		(unsigned long long)a->act.released, failed);
+		(unsigned long long)a->act.deferred,
+		(unsigned long long)a->act.released,
+		(unsigned long long)a->act.stale,
+		(unsigned long long)a->act.shed, failed);
 	return failed;
 }
 

@@ -305,6 +305,9 @@ void metrics_publish(struct metrics *m, const struct act_ctx *a)
 	memcpy(m->pub.writes, a->writes_by, sizeof(m->pub.writes));
 	m->pub.skipped = a->skipped;
 	m->pub.released = a->released;
+	m->pub.deferred = a->deferred;
+	m->pub.stale = a->stale;
+	m->pub.shed = a->shed;
 	m->pub.unreachable = a->unreachable;
 	m->pub.reaction = a->reaction;
 	act_group_flags(a, m->flags);

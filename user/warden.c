@@ -449,6 +449,17 @@ int warden_events_fd(struct warden *w)
 	return bpf_map__fd(w->skel->maps.events);
 }
 
+void warden_detach(struct warden *w)
+{
+	bpf_link__destroy(w->tick);
+	w->tick = NULL;
+	if (w->perf_fd >= 0)
+		close(w->perf_fd);
+	w->perf_fd = -1;
+	if (w->skel)
+		cgwarden_bpf__detach(w->skel);
+}
+
 void warden_close(struct warden *w)
 {
 	bpf_link__destroy(w->tick);

@@ -84,6 +84,9 @@ int warden_last_window(struct warden *w, uint32_t slot, struct cgw_slot *out);
 
 void warden_stats(struct warden *w, struct cgw_stats *st);
 int warden_events_fd(struct warden *w);
+/* Detaches the programs (sched_switch, the window clock): no more
+ * records; maps stay readable until warden_close(). */
+void warden_detach(struct warden *w);
 void warden_close(struct warden *w);
 
 uint64_t cgw_now_ns(void);

@@ -76,6 +76,9 @@ static void sample(struct cgw_metrics *m)
 	m->skipped = 4;
 	m->released = 5;
 	m->unreachable = 6;
+	m->deferred = 7;
+	m->stale = 8;
+	m->shed = 9;
 	cgw_hist_observe(&m->reaction, 9000); /* <= 10 us */
 	cgw_hist_observe(&m->reaction, 10000); /* le is inclusive */
 	cgw_hist_observe(&m->reaction, 70000); /* <= 100 us */
@@ -145,6 +148,9 @@ static void test_page(void **state)
 	assert_line("cgwarden_writes_skipped_total 4");
 	assert_line("cgwarden_files_released_total 5");
 	assert_line("cgwarden_unreachable_total 6");
+	assert_line("cgwarden_writes_deferred_total 7");
+	assert_line("cgwarden_records_stale_total 8");
+	assert_line("cgwarden_records_shed_total 9");
 	/* cumulative buckets, le in seconds */
 	assert_line("cgwarden_reaction_seconds_bucket{le=\"0.000010000\"} 2");
 	assert_line("cgwarden_reaction_seconds_bucket{le=\"0.000025000\"} 2");
@@ -199,7 +205,7 @@ static void test_help_type_once(void **state)
 	for (const char *p = page; (p = strstr(p, "# HELP ")); p++)
 		helps++;
 	assert_int_equal(types, helps);
-	assert_int_equal(types, 20);
+	assert_int_equal(types, 23);
 }
 
 /* promtool's linter: names, units, _total, HELP, histogram shape. */

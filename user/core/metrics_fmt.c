@@ -244,6 +244,15 @@ int cgw_metrics_format(FILE *f, const struct cgw_metrics *m)
 	counter(f, "cgwarden_files_released_total",
 		"Files let go because someone else changed them after the agent.",
 		m->released);
+	counter(f, "cgwarden_writes_deferred_total",
+		"Writes held back by the file's cooldown or hold (per-file rule).",
+		m->deferred);
+	counter(f, "cgwarden_records_stale_total",
+		"Ring-buffer records dropped as stale: superseded by a later edge, or an action older than the span.",
+		m->stale);
+	counter(f, "cgwarden_records_shed_total",
+		"--trace-windows records shed because they were older than the span (a backlog).",
+		m->shed);
 	counter(f, "cgwarden_unreachable_total",
 		"Minimums reported unreachable by weights (once an episode).",
 		m->unreachable);

@@ -60,6 +60,9 @@ struct cgw_metrics {
 	uint64_t writes[CGW_WHY_NR];
 	uint64_t skipped; /* the file already held the value */
 	uint64_t released; /* files let go: someone else changed them */
+	uint64_t deferred; /* writes held back by the per-file cooldown/hold */
+	uint64_t stale; /* ring-buffer records dropped as stale */
+	uint64_t shed; /* --trace-windows records shed under a backlog */
 	uint64_t unreachable; /* minimums reported unreachable */
 	struct cgw_hist reaction;
 	bool have_kernel;
