@@ -245,6 +245,14 @@ TEST_VM_KERNELS ?=
 test-vm: tests-build-static
 	$(Q)OUTPUT=$(OUTPUT) scripts/test-vm $(TEST_VM_KERNELS)
 
+# N boots of each guest, each starting and stopping the agent on every
+# window clock; any hang fails (scripts/test-vm-stress).  Too slow for
+# `make test`: about 25 s a boot.
+N ?= 20
+.PHONY: test-vm-stress
+test-vm-stress: tests-build-static
+	$(Q)OUTPUT=$(OUTPUT) scripts/test-vm-stress -n $(N) $(TEST_VM_KERNELS)
+
 # TEST_VM=0 skips the qemu kernel matrix; `make test-vm` runs it alone.
 # Both parts run even when the first fails; `make test` fails if either did.
 TEST_VM ?= 1

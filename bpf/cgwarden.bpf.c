@@ -874,8 +874,18 @@ static __always_inline void close_window(void)
 }
 
 /*
- * Window clock, first choice: a bpf_timer, armed once by cgw_arm (whose
- * link the agent drops as soon as timer_armed is set).
+ * Window clock, first choice: a bpf_timer, armed once by cgw_arm, a
+ * syscall program the agent runs once through BPF_PROG_TEST_RUN.
+ *
+ * Not from a second sched_switch program (as before): attaching and
+ * detaching a probe of sched_switch makes the kernel rewrite the
+ * tracepoint's call site inside __schedule() (static_call and jump
+ * label, text_poke_bp: int3 + an IPI to every CPU), and on the 6.1
+ * guests that rewrite livelocked (soft lockup in
+ * smp_call_function_many_cond under tracepoint_probe_unregister, the
+ * other CPU stuck on the int3 in __schedule; docs/kernels.md).  The
+ * agent now changes sched_switch's probes twice per run (attach, detach
+ * of cgw_switch), not four times.
  */
 static int window_cb(void *map, __u32 *key, struct timer_elem *te)
 {
@@ -884,8 +894,8 @@ static int window_cb(void *map, __u32 *key, struct timer_elem *te)
 	return 0;
 }
 
-SEC("tp_btf/sched_switch")
-int BPF_PROG(cgw_arm)
+SEC("syscall")
+int cgw_arm(void *ctx)
 {
 	struct timer_elem *te;
 	__u32 zero = 0;

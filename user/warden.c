@@ -117,9 +117,10 @@ int warden_load(struct warden *w, const struct warden_opts *o, char *err,
 	/* load and verify */
 	ret = cgwarden_bpf__load(skel);
 	if (ret) {
-		snprintf(err, errlen,
-			 "cannot load BPF programs: %s (run with -v for the verifier log)",
-			 strerror(-ret));
+		snprintf(
+			err, errlen,
+			"cannot load BPF programs: %s (run with -v for the verifier log)",
+			strerror(-ret));
 		cgwarden_bpf__destroy(skel);
 		return ret;
 	}
@@ -291,16 +292,23 @@ static int attach_perf_clock(struct warden *w, char *err, size_t errlen)
 	return 0;
 }
 
-/* The bpf_timer clock is armed by cgw_arm on the next context switch;
- * then its link goes, so no switch pays for it again. */
+/* The bpf_timer clock is armed by running cgw_arm once: no second
+ * sched_switch probe (bpf/cgwarden.bpf.c says why). */
 static int arm_timer_clock(struct warden *w, char *err, size_t errlen)
 {
-	for (int i = 0; i < 1000 && !w->skel->bss->timer_armed; i++)
-		usleep(1000);
-	bpf_link__destroy(w->skel->links.cgw_arm);
-	w->skel->links.cgw_arm = NULL;
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+	int ret;
+
+	ret = bpf_prog_test_run_opts(bpf_program__fd(w->skel->progs.cgw_arm),
+				     &opts);
+	if (ret) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot arm the window timer: %s",
+			 strerror(errno));
+		return ret;
+	}
 	if (!w->skel->bss->timer_armed) {
-		snprintf(err, errlen, "the window timer was not armed within 1 s");
+		snprintf(err, errlen, "the window timer was not armed");
 		return -ETIME;
 	}
 	return 0;
@@ -328,8 +336,7 @@ static int read_cpus(struct warden *w, struct cgw_cpu *c)
 	return 0;
 }
 
-static bool cpus_equal(const struct cgw_cpu *a, const struct cgw_cpu *b,
-		       int n)
+static bool cpus_equal(const struct cgw_cpu *a, const struct cgw_cpu *b, int n)
 {
 	for (int i = 0; i < n; i++)
 		if (a[i].seq != b[i].seq || (a[i].seq & 1))
