@@ -21,6 +21,7 @@
 #include "cgroupfs.h"
 #include "config.h"
 #include "probe.h"
+#include "select.h"
 
 struct line {
 	const char *what;
@@ -327,12 +328,30 @@ static int check_cpu(struct line *lines, int max, const char *root,
 	}
 	for (size_t i = 0;
 	     cfg && h.mode == CGW_MODE_V2 && i < cfg->ngroups && n < max; i++) {
+		const char *path = cfg->groups[i].path;
+		/* a pattern: the directory of its leading components free
+		 * of globs, where its matches live (deeper levels are
+		 * checked as cgroups appear) */
+		bool pat = cgw_sel_is_pattern(path);
+
 		lines[n].what = "cpu for group";
-		parent_of(cfg->groups[i].path, parent, sizeof(parent));
+		if (pat)
+			cgw_sel_fixed_prefix(path, parent, sizeof(parent));
+		else
+			parent_of(path, parent, sizeof(parent));
 		r = has_cpu(&h, parent, "cgroup.subtree_control");
-		if (r > 0)
+		if (r > 0 && pat)
+			set_line(&lines[n], PROBE_OK,
+				 "[%s] %s: enabled in %s/%s%scgroup.subtree_control",
+				 cfg->groups[i].name, path, h.root, parent,
+				 *parent ? "/" : "");
+		else if (r > 0)
 			set_line(&lines[n], PROBE_OK, "[%s] %s",
-				 cfg->groups[i].name, cfg->groups[i].path);
+				 cfg->groups[i].name, path);
+		else if (pat && r == -ENOENT)
+			set_line(&lines[n], PROBE_WARN,
+				 "[%s] %s: %s/%s does not exist yet: matches are watched once created",
+				 cfg->groups[i].name, path, h.root, parent);
 		else
 			set_line(
 				&lines[n], PROBE_FAIL,

@@ -89,6 +89,38 @@ static void test_probe_ok(void **state)
 	assert_null(strstr(out, " FAIL "));
 }
 
+/* With a configuration, on v2: each group's parent has cpu enabled for
+ * its children; a pattern's matches live under its fixed prefix. */
+static void test_probe_patterns(void **state)
+{
+	const char *argv[] = { cgt_bin("cgwarden"), "--probe", "-c", cfgfile,
+			       NULL };
+	static char out[8192];
+	char body[512], want[256];
+
+	(void)state;
+	CGT_NEED_ENV();
+	if (cgt_hier()->mode != CGW_MODE_V2) {
+		print_message("SKIP: per-group cpu checks are for cgroup v2\n");
+		skip();
+	}
+	assert_int_equal(cgt_mkcg("box"), 0);
+	snprintf(body, sizeof(body),
+		 "[box]\npath = %s\nmin_share = 5%%\n"
+		 "[all]\npath = %s/*\nmax_share = 90%%\n"
+		 "[later]\npath = %s/nothere/*\nmax_share = 90%%\n",
+		 cgt_relpath("box"), cgt_prefix(), cgt_prefix());
+	write_cfg(body);
+	assert_int_equal(cgt_run(argv, out, sizeof(out)), 0);
+	print_message("%s", out);
+	snprintf(want, sizeof(want), "[all] %s/*: enabled in ", cgt_prefix());
+	assert_non_null(strstr(out, want));
+	snprintf(want, sizeof(want), "[later] %s/nothere/*: ", cgt_prefix());
+	assert_non_null(strstr(out, want));
+	assert_non_null(strstr(out, "does not exist yet"));
+	assert_null(strstr(out, " FAIL "));
+}
+
 /* Without privileges the agent cannot run: exit 1, naming the line. */
 static void test_probe_unprivileged(void **state)
 {
@@ -280,6 +312,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_probe_ok, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_probe_patterns, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_probe_unprivileged, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_idle_and_restore_nothing,
