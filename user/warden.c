@@ -121,8 +121,7 @@ int warden_load(struct warden *w, const struct warden_opts *o, char *err,
 			err, errlen,
 			"cannot load BPF programs: %s (run with -v for the verifier log)",
 			strerror(-ret));
-		cgwarden_bpf__destroy(skel);
-		return ret;
+		goto cleanup;
 	}
 	w->slots_len = sizeof(struct cgw_slot) * CGW_MAX_SLOTS;
 	/* writable for the two configuration words set at run time */
@@ -133,8 +132,7 @@ int warden_load(struct warden *w, const struct warden_opts *o, char *err,
 		w->slots = NULL;
 		snprintf(err, errlen, "cannot mmap the slots map: %s",
 			 strerror(errno));
-		cgwarden_bpf__destroy(skel);
-		return ret;
+		goto cleanup;
 	}
 	/* slot 0, idle time: evaluated for its share, never judged */
 	{
@@ -147,16 +145,18 @@ int warden_load(struct warden *w, const struct warden_opts *o, char *err,
 		if (ret) {
 			snprintf(err, errlen, "cannot set up the idle slot: %s",
 				 strerror(-ret));
-			munmap((void *)w->slots, w->slots_len);
-			w->slots = NULL;
-			cgwarden_bpf__destroy(skel);
-			return ret;
+			goto cleanup;
 		}
 	}
 	skel->bss->nr_online = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
 	skel->bss->nr_slots = 1;
 	w->skel = skel;
 	return 0;
+
+cleanup:
+	w->skel = skel;
+	warden_close(w);
+	return ret;
 }
 
 static int watch(struct warden *w, uint64_t cgid, uint32_t min_ppm,
@@ -469,11 +469,7 @@ void warden_detach(struct warden *w)
 
 void warden_close(struct warden *w)
 {
-	bpf_link__destroy(w->tick);
-	w->tick = NULL;
-	if (w->perf_fd >= 0)
-		close(w->perf_fd);
-	w->perf_fd = -1;
+	warden_detach(w);
 	if (w->slots)
 		munmap((void *)w->slots, w->slots_len);
 	w->slots = NULL;
