@@ -219,6 +219,33 @@ static void test_format_small_buffer(void **state)
 	assert_string_equal(buf, "10");
 }
 
+static void check_share(uint32_t ppm, const char *want)
+{
+	char buf[32];
+	uint32_t back = ~ppm;
+
+	cgw_format_share(ppm, buf, sizeof(buf));
+	assert_string_equal(buf, want);
+	assert_int_equal(cgw_parse_share(buf, &back), 0);
+	assert_int_equal(back, ppm);
+}
+
+static void test_format_share(void **state)
+{
+	char buf[4] = "xxx";
+
+	(void)state;
+	check_share(0, "0%");
+	check_share(500000, "50%");
+	check_share(1000000, "100%");
+	check_share(125000, "12.5%");
+	check_share(1, "0.0001%");
+	check_share(10, "0.001%");
+	check_share(333333, "33.3333%");
+	cgw_format_share(500000, buf, 3);
+	assert_string_equal(buf, "50");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -231,6 +258,7 @@ int main(void)
 		cmocka_unit_test(test_share_range),
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_format_small_buffer),
+		cmocka_unit_test(test_format_share),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -195,21 +195,6 @@ static void syntax_error(struct loader *l, int line)
 	cgw_diag_add(l->diag, "%s:%d: syntax error", l->file, line);
 }
 
-static void fmt_share(uint32_t ppm, char *buf, size_t len)
-{
-	uint32_t frac = ppm % PERCENT;
-	int digits = 4;
-
-	if (!frac) {
-		snprintf(buf, len, "%" PRIu32 "%%", ppm / PERCENT);
-		return;
-	}
-	for (; frac % 10 == 0; frac /= 10)
-		digits--;
-	snprintf(buf, len, "%" PRIu32 ".%0*" PRIu32 "%%", ppm / PERCENT, digits,
-		 frac);
-}
-
 static void fmt_value(const struct key_spec *ks, uint64_t v, char *buf,
 		      size_t len)
 {
@@ -218,7 +203,7 @@ static void fmt_value(const struct key_spec *ks, uint64_t v, char *buf,
 		cgw_format_duration(v, buf, len);
 		break;
 	case VT_SHARE:
-		fmt_share((uint32_t)v, buf, len);
+		cgw_format_share((uint32_t)v, buf, len);
 		break;
 	default:
 		snprintf(buf, len, "%" PRIu64, v);
@@ -663,8 +648,8 @@ static void check_group(struct loader *l)
 	check_scope(l, k, l->g);
 	if (!g->min_ppm || !g->max_ppm || g->min_ppm < g->max_ppm)
 		return;
-	fmt_share(g->min_ppm, lo, sizeof(lo));
-	fmt_share(g->max_ppm, hi, sizeof(hi));
+	cgw_format_share(g->min_ppm, lo, sizeof(lo));
+	cgw_format_share(g->max_ppm, hi, sizeof(hi));
 	i = k->line[GK_MIN] > k->line[GK_MAX] ? GK_MIN : GK_MAX;
 	err_at(l, k->line[i], group_keys[i].name,
 	       "min_share (%s) must be below max_share (%s)", lo, hi);

@@ -138,3 +138,20 @@ void cgw_format_duration(uint64_t ns, char *buf, unsigned long len)
 			 ns / NSEC_PER_USEC, digits, frac);
 	}
 }
+
+void cgw_format_share(uint32_t ppm, char *buf, unsigned long len)
+{
+	uint32_t frac = ppm % PPM_PER_PERCENT;
+	int digits = 4;
+
+	if (!buf || !len)
+		return;
+	if (!frac) {
+		snprintf(buf, len, "%" PRIu32 "%%", ppm / PPM_PER_PERCENT);
+		return;
+	}
+	for (; frac % 10 == 0; frac /= 10)
+		digits--;
+	snprintf(buf, len, "%" PRIu32 ".%0*" PRIu32 "%%", ppm / PPM_PER_PERCENT,
+		 digits, frac);
+}

@@ -22,4 +22,8 @@ int cgw_parse_share(const char *s, uint32_t *ppm);
 /* Formats ns as the shortest exact "Nus"/"Nms"/"Ns" string. */
 void cgw_format_duration(uint64_t ns, char *buf, unsigned long len);
 
+/* Formats ppm as the shortest exact share, "50%", "12.5%", "0.0001%":
+ * what cgw_parse_share() reads back to the same value. */
+void cgw_format_share(uint32_t ppm, char *buf, unsigned long len);
+
 #endif
