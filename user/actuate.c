@@ -1052,12 +1052,14 @@ static void on_clear(struct act_ctx *a, int g, struct act_node *n,
 			cgw_relax_clear(&a->nodes[i].rq, now);
 }
 
-const char *act_on_event(struct act_ctx *a, const struct cgw_event *e)
+const char *act_on_event(struct act_ctx *a, const struct cgw_event *e,
+			 uint64_t t_recv)
 {
 	struct act_node *n;
 	uint64_t now = cgw_now_ns();
 	int i = e->slot < CGW_MAX_SLOTS ? a->slot_node[e->slot] : -1;
 
+	a->t_recv_ns = t_recv; /* reported with the writes it causes */
 	if (i < 0)
 		return NULL;
 	n = &a->nodes[i];

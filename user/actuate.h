@@ -57,8 +57,8 @@ struct act_ctx {
 	int *group_node; /* group index -> node index */
 	int slot_node[CGW_MAX_SLOTS]; /* watched slot -> node index, -1 */
 	struct cgw_ctl_params ctl; /* shared by every min_share group */
-	/* CLOCK_MONOTONIC when the agent took the current ring-buffer
-	 * record (0: none), reported with the writes it causes */
+	/* when the record being acted on was taken (act_on_event's
+	 * argument, 0: none), for the writes it causes */
 	uint64_t t_recv_ns;
 	/* counters for the exit report, the metrics and the status */
 	uint64_t writes, skipped, released, unreachable;
@@ -95,10 +95,12 @@ int act_record(struct act_ctx *a);
  * attached. */
 int act_watch_group(struct act_ctx *a, int group);
 
-/* A ring-buffer record: a constraint's edge for a configured group, or an
+/* A ring-buffer record, taken from the ring buffer at @t_recv
+ * (CLOCK_MONOTONIC): a constraint's edge for a configured group, or an
  * activity edge of a competitor.  Returns the node's relative path, or
  * NULL when the slot is none of ours (or its cgroup is gone). */
-const char *act_on_event(struct act_ctx *a, const struct cgw_event *e);
+const char *act_on_event(struct act_ctx *a, const struct cgw_event *e,
+			 uint64_t t_recv);
 
 /* Does the relax steps due at @now; returns the CLOCK_MONOTONIC time of
  * the next one, or 0 when nothing is pending (the agent then sleeps). */

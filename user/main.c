@@ -415,8 +415,7 @@ static void dispatch_event(struct agent *a, const struct cgw_event *e,
 		return;
 	}
 	/* act first: the write is what the edge waits for */
-	a->act.t_recv_ns = t_recv;
-	path = act_on_event(&a->act, e);
+	path = act_on_event(&a->act, e, t_recv);
 	if (n->group >= 0)
 		print_event(a, a->tab->groups[n->group].name, n->rel, e);
 	else if (path)
