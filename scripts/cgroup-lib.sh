@@ -42,7 +42,11 @@ cg_weight() {
 	if [ "$CG_MODE" = v1 ]; then
 		echo "$2" >"$CG_ROOT/$1/cpu.shares"
 	else
-		echo $(( $2 * 100 / 1024 > 0 ? $2 * 100 / 1024 : 1 )) >"$CG_ROOT/$1/cpu.weight"
+		# cgw_shares_to_weight(): rounded to nearest, clamped 1..10000
+		local w=$((($2 * 100 + 512) / 1024))
+		[ "$w" -ge 1 ] || w=1
+		[ "$w" -le 10000 ] || w=10000
+		echo "$w" >"$CG_ROOT/$1/cpu.weight"
 	fi
 }
 

@@ -35,59 +35,24 @@
 #define ACT_MAX_NODES 1024
 #define ACT_ACTIVE_PPM 5000 /* 0.5% of the machine */
 
-static bool v2(const struct act_ctx *a)
-{
-	return a->hier->mode == CGW_MODE_V2;
-}
-
 static const char *weight_file(const struct act_ctx *a)
 {
-	return v2(a) ? "cpu.weight" : "cpu.shares";
+	return cgw_cpuctl_weight_name(a->hier->mode);
 }
 
 static const char *quota_file(const struct act_ctx *a)
 {
-	return v2(a) ? "cpu.max" : "cpu.cfs_quota_us";
+	return cgw_cpuctl_quota_name(a->hier->mode);
 }
 
 static uint64_t wmin(const struct act_ctx *a)
 {
-	return v2(a) ? CGW_WEIGHT_MIN : CGW_SHARES_MIN;
+	return cgw_cpuctl_weight_min(a->hier->mode);
 }
 
 static uint64_t wmax(const struct act_ctx *a)
 {
-	return v2(a) ? CGW_WEIGHT_MAX : CGW_SHARES_MAX;
-}
-
-/* "max", "-1" -> CGW_QUOTA_MAX; v2 "Q P" -> Q (and P into *period). */
-static uint64_t parse_quota(const char *s, uint64_t *period)
-{
-	unsigned long long p;
-	char q[32];
-
-	if (sscanf(s, "%31s %llu", q, &p) == 2 && period)
-		*period = p;
-	if (!strcmp(q, "max") || !strcmp(q, "-1"))
-		return CGW_QUOTA_MAX;
-	return strtoull(q, NULL, 10);
-}
-
-static void format_quota(const struct act_ctx *a, uint64_t quota,
-			 uint64_t period, char *buf, size_t len)
-{
-	if (v2(a)) {
-		if (quota == CGW_QUOTA_MAX)
-			snprintf(buf, len, "max %" PRIu64, period);
-		else
-			snprintf(buf, len, "%" PRIu64 " %" PRIu64, quota,
-				 period);
-	} else {
-		if (quota == CGW_QUOTA_MAX)
-			snprintf(buf, len, "-1");
-		else
-			snprintf(buf, len, "%" PRIu64, quota);
-	}
+	return cgw_cpuctl_weight_max(a->hier->mode);
 }
 
 static const char *group_name(const struct act_ctx *a, int g)
@@ -425,7 +390,7 @@ static uint32_t cap_now(struct act_ctx *a, struct act_node *n)
 
 	if (cgw_file_read(&n->quota, buf, sizeof(buf)) < 0)
 		return UINT32_MAX;
-	q = parse_quota(buf, NULL);
+	q = cgw_cpuctl_quota_of(buf, NULL);
 	if (q == CGW_QUOTA_MAX || !n->period_us)
 		return UINT32_MAX;
 	ppm = q * CGW_PPM / (n->period_us * a->ncpus);
@@ -439,7 +404,8 @@ static int set_cap(struct act_ctx *a, struct act_node *n, uint32_t share,
 	uint64_t q = cgw_quota_us(share, a->ncpus, n->period_us);
 	char want[64];
 
-	format_quota(a, q, n->period_us, want, sizeof(want));
+	cgw_cpuctl_format_quota(a->hier->mode, q, n->period_us, want,
+				sizeof(want));
 	return act_write(a, n, &n->quota, want, g, why, reason, t_event);
 }
 
@@ -564,23 +530,18 @@ static void discover(struct act_ctx *a, const char *rel, const char *scope)
 
 uint64_t act_cfs_period_us(const struct cgw_hier *h, const char *rel)
 {
-	char buf[64], path[PATH_MAX + 32];
-	uint64_t p = 100000;
+	char buf[64] = "", path[PATH_MAX + 32];
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", rel[0] ? rel : ".",
-		 h->mode == CGW_MODE_V2 ? "cpu.max" : "cpu.cfs_period_us");
+		 cgw_cpuctl_period_name(h->mode));
 	fd = cgw_hier_openat(h, path, O_RDONLY);
-	if (fd < 0)
-		return p;
-	if (cgw_read_fd(fd, buf, sizeof(buf)) > 0) {
-		if (h->mode == CGW_MODE_V2)
-			parse_quota(buf, &p);
-		else
-			p = strtoull(buf, NULL, 10);
+	if (fd >= 0) {
+		if (cgw_read_fd(fd, buf, sizeof(buf)) <= 0)
+			buf[0] = '\0';
+		close(fd);
 	}
-	close(fd);
-	return p ?: 100000;
+	return cgw_cpuctl_period_of(h->mode, buf);
 }
 
 int act_init(struct act_ctx *a, const struct cgw_hier *h,
@@ -1153,13 +1114,14 @@ static void relax_quota(struct act_ctx *a, struct act_node *n, uint64_t now)
 		cgw_relax_wrote(&n->rq, now, true);
 		return;
 	}
-	cur = parse_quota(buf, NULL);
-	orig = parse_quota(n->quota.original, NULL);
+	cur = cgw_cpuctl_quota_of(buf, NULL);
+	orig = cgw_cpuctl_quota_of(n->quota.original, NULL);
 	next = cgw_relax_quota(cur, orig, a->ncpus, n->period_us);
 	if (next == orig)
 		snprintf(buf, sizeof(buf), "%s", n->quota.original);
 	else
-		format_quota(a, next, n->period_us, buf, sizeof(buf));
+		cgw_cpuctl_format_quota(a->hier->mode, next, n->period_us,
+					buf, sizeof(buf));
 	if (act_write(a, n, &n->quota, buf, g, CGW_WHY_UNCAP,
 		      "relax: pressure gone", 0) < 0 ||
 	    !n->quota.changed) {

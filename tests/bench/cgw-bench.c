@@ -198,7 +198,7 @@ static void need_env(void)
 
 static const char *weight_file(void)
 {
-	return cgt_hier()->mode == CGW_MODE_V1 ? "cpu.shares" : "cpu.weight";
+	return cgw_cpuctl_weight_name(cgt_hier()->mode);
 }
 
 /*
@@ -669,13 +669,14 @@ static uint64_t static_weight(const struct scenario *sc)
 	for (int g = 0; g < NGROUPS; g++)
 		sum += sc->w[g];
 	for (int g = 0; g < NGROUPS; g++) {
-		s[g].weight = v1 ? sc->w[g] : (sc->w[g] * 100 / 1024 ?: 1);
+		s[g].weight = cgw_cpuctl_weight_of_shares(cgt_hier()->mode,
+							  sc->w[g]);
 		s[g].share_ppm = (uint32_t)(1000000ull * sc->w[g] / sum);
 		s[g].wait_ns = 0;
 	}
 	if (cgw_policy_raise(s, NGROUPS, 0, sc->min_ppm + MARGIN_PPM, 5000,
-			     v1 ? CGW_SHARES_MIN : CGW_WEIGHT_MIN,
-			     v1 ? CGW_SHARES_MAX : CGW_WEIGHT_MAX, &r))
+			     cgw_cpuctl_weight_min(cgt_hier()->mode),
+			     cgw_cpuctl_weight_max(cgt_hier()->mode), &r))
 		die("policy refused the static weight");
 	return r.weight;
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cgtest.h"
+#include "cpuctl.h"
 
 #define MAX_CGS 64
 #define MAX_PIDS 64
@@ -247,13 +248,11 @@ int cgt_set_weight(const char *rel, unsigned int shares)
 {
 	char v[32];
 
-	if (hier.mode == CGW_MODE_V1) {
-		snprintf(v, sizeof(v), "%u", shares);
-		return cgt_write(rel, "cpu.shares", v);
-	}
-	/* v2: the same ratio, 1024 shares ~ weight 100 */
-	snprintf(v, sizeof(v), "%u", shares * 100 / 1024 ?: 1);
-	return cgt_write(rel, "cpu.weight", v);
+	/* v2: the same ratio, by the agent's own conversion */
+	snprintf(v, sizeof(v), "%llu",
+		 (unsigned long long)cgw_cpuctl_weight_of_shares(hier.mode,
+								 shares));
+	return cgt_write(rel, cgw_cpuctl_weight_name(hier.mode), v);
 }
 
 static void *spin_thread(void *arg)

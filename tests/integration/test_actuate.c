@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "cgtest.h"
+#include "cpuctl.h"
 
 #define INTERVALS 3
 
@@ -43,12 +44,12 @@ static int teardown(void **state)
 
 static const char *weight_file(void)
 {
-	return cgt_hier()->mode == CGW_MODE_V2 ? "cpu.weight" : "cpu.shares";
+	return cgw_cpuctl_weight_name(cgt_hier()->mode);
 }
 
 static const char *quota_file(void)
 {
-	return cgt_hier()->mode == CGW_MODE_V2 ? "cpu.max" : "cpu.cfs_quota_us";
+	return cgw_cpuctl_quota_name(cgt_hier()->mode);
 }
 
 static void read_file(const char *rel, const char *file, char *buf, size_t len)

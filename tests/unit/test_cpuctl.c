@@ -165,12 +165,88 @@ static void test_state_check(void **state)
 			 -EPERM);
 }
 
+/* Every quota the agent formats reads back as the same quota and period,
+ * and is a value the file's strict parser accepts. */
+static void test_quota_format(void **state)
+{
+	static const uint64_t quotas[] = { CGW_QUOTA_MIN_US, 50000, 150000,
+					   CGW_CPUCTL_UNLIMITED };
+	static const enum cgw_mode modes[] = { CGW_MODE_V1, CGW_MODE_V2 };
+	char buf[64], why[128];
+
+	(void)state;
+	for (size_t m = 0; m < 2; m++) {
+		const struct cgw_cpuctl *c = cgw_cpuctl_find(
+			modes[m], cgw_cpuctl_quota_name(modes[m]));
+
+		assert_non_null(c);
+		for (size_t i = 0; i < sizeof(quotas) / sizeof(quotas[0]);
+		     i++) {
+			struct cgw_cpuctl_val v;
+			uint64_t p = 0;
+
+			cgw_cpuctl_format_quota(modes[m], quotas[i], 250000,
+						buf, sizeof(buf));
+			assert_int_equal(cgw_cpuctl_quota_of(buf, &p),
+					 quotas[i]);
+			/* v1 keeps the period in a file of its own */
+			assert_int_equal(p,
+					 modes[m] == CGW_MODE_V2 ? 250000 : 0);
+			assert_int_equal(
+				cgw_cpuctl_parse(c, buf, &v, why, sizeof(why)),
+				0);
+		}
+	}
+	cgw_cpuctl_format_quota(CGW_MODE_V1, CGW_CPUCTL_UNLIMITED, 0, buf,
+				sizeof(buf));
+	assert_string_equal(buf, "-1");
+	cgw_cpuctl_format_quota(CGW_MODE_V2, 50000, 100000, buf, sizeof(buf));
+	assert_string_equal(buf, "50000 100000");
+}
+
+static void test_period(void **state)
+{
+	(void)state;
+	assert_string_equal(cgw_cpuctl_period_name(CGW_MODE_V1),
+			    "cpu.cfs_period_us");
+	assert_string_equal(cgw_cpuctl_period_name(CGW_MODE_V2), "cpu.max");
+	assert_int_equal(cgw_cpuctl_period_of(CGW_MODE_V1, "250000\n"), 250000);
+	assert_int_equal(cgw_cpuctl_period_of(CGW_MODE_V2, "max 50000\n"),
+			 50000);
+	assert_int_equal(cgw_cpuctl_period_of(CGW_MODE_V2, "20000 80000"),
+			 80000);
+	/* unreadable or empty: the kernel's default */
+	assert_int_equal(cgw_cpuctl_period_of(CGW_MODE_V1, ""),
+			 CGW_PERIOD_DFL_US);
+	assert_int_equal(cgw_cpuctl_period_of(CGW_MODE_V2, "max"),
+			 CGW_PERIOD_DFL_US);
+}
+
+/* "Weights 2:1:1" on either mode: v1 as given (within the range), v2 by
+ * the agent's own rounding (1535 shares -> 150, where a floor gave 149). */
+static void test_weight_of_shares(void **state)
+{
+	(void)state;
+	assert_int_equal(cgw_cpuctl_weight_of_shares(CGW_MODE_V1, 2048), 2048);
+	assert_int_equal(cgw_cpuctl_weight_of_shares(CGW_MODE_V1, 1),
+			 CGW_SHARES_MIN);
+	assert_int_equal(cgw_cpuctl_weight_of_shares(CGW_MODE_V2, 2048), 200);
+	assert_int_equal(cgw_cpuctl_weight_of_shares(CGW_MODE_V2, 1535), 150);
+	assert_int_equal(cgw_cpuctl_weight_of_shares(CGW_MODE_V2, 2), 1);
+	assert_int_equal(cgw_cpuctl_weight_min(CGW_MODE_V1), CGW_SHARES_MIN);
+	assert_int_equal(cgw_cpuctl_weight_max(CGW_MODE_V2), CGW_WEIGHT_MAX);
+	assert_string_equal(cgw_cpuctl_weight_name(CGW_MODE_V2), "cpu.weight");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ranges),
 		cmocka_unit_test(test_same),
 		cmocka_unit_test(test_state_check),
+		cmocka_unit_test(test_quota_format),
+		cmocka_unit_test(test_period),
+		cmocka_unit_test(test_weight_of_shares),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

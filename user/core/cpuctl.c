@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cpuctl.h"
-#include "policy.h"
 
 /* Every file the agent may write.  Add new managed files here only. */
 static const struct cgw_cpuctl files[] = {
@@ -41,6 +42,119 @@ const char *cgw_cpuctl_weight_name(enum cgw_mode mode)
 const char *cgw_cpuctl_quota_name(enum cgw_mode mode)
 {
 	return name_of(mode, true);
+}
+
+/* --- weights ------------------------------------------------------------ */
+
+static uint64_t clamp_u64(uint64_t v, uint64_t lo, uint64_t hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+/*
+ * CGW_WEIGHT_CONV_VERSION 1: the kernel's linear mapping, 1024 shares ==
+ * weight 100, rounded half up (DIV_ROUND_CLOSEST, as the kernel converts
+ * cpu.weight to and from its 1024-based load weight) and clamped to the
+ * target range:
+ *
+ *   weight = clamp((shares * 100 + 512) / 1024, 1, 10000)
+ *   shares = clamp((weight * 1024 + 50) / 100, 2, 262144)
+ *
+ * e.g. 1024 <-> 100, 2 -> 1, 128 -> 13 (12.5 rounds up), 262144 -> 10000
+ * (25600 clamped), 10000 -> 102400, 1 -> 10.  weight * 1024 / 100 is never
+ * exactly x.5, so only the shares -> weight direction ever rounds a tie.
+ * Every weight 1..10000 survives weight -> shares -> weight: the shares
+ * are within 0.5 of weight * 10.24, which maps back within 0.05 of weight.
+ * Inputs at or above the value that maps to the top of the range return
+ * the maximum directly, so the products cannot overflow.
+ */
+#define CONV_SHARES 1024ULL
+#define CONV_WEIGHT 100ULL
+
+/* round(v * num / den), clamped to [lo, hi]; inputs that map at or above
+ * hi return hi directly, so the product cannot overflow. */
+static uint64_t rescale(uint64_t v, uint64_t num, uint64_t den, uint64_t lo,
+			uint64_t hi)
+{
+	if (v >= hi * den / num)
+		return hi;
+	return clamp_u64((v * num + den / 2) / den, lo, hi);
+}
+
+uint64_t cgw_shares_to_weight(uint64_t shares)
+{
+	return rescale(shares, CONV_WEIGHT, CONV_SHARES, CGW_WEIGHT_MIN,
+		       CGW_WEIGHT_MAX);
+}
+
+uint64_t cgw_weight_to_shares(uint64_t weight)
+{
+	return rescale(weight, CONV_SHARES, CONV_WEIGHT, CGW_SHARES_MIN,
+		       CGW_SHARES_MAX);
+}
+
+uint64_t cgw_cpuctl_weight_min(enum cgw_mode mode)
+{
+	return mode == CGW_MODE_V2 ? CGW_WEIGHT_MIN : CGW_SHARES_MIN;
+}
+
+uint64_t cgw_cpuctl_weight_max(enum cgw_mode mode)
+{
+	return mode == CGW_MODE_V2 ? CGW_WEIGHT_MAX : CGW_SHARES_MAX;
+}
+
+uint64_t cgw_cpuctl_weight_of_shares(enum cgw_mode mode, uint64_t shares)
+{
+	return mode == CGW_MODE_V2 ?
+		       cgw_shares_to_weight(shares) :
+		       clamp_u64(shares, CGW_SHARES_MIN, CGW_SHARES_MAX);
+}
+
+/* --- quota and period --------------------------------------------------- */
+
+uint64_t cgw_cpuctl_quota_of(const char *s, uint64_t *period)
+{
+	unsigned long long p;
+	char q[32];
+
+	if (sscanf(s, "%31s %llu", q, &p) == 2 && period)
+		*period = p;
+	if (!strcmp(q, "max") || !strcmp(q, "-1"))
+		return CGW_CPUCTL_UNLIMITED;
+	return strtoull(q, NULL, 10);
+}
+
+void cgw_cpuctl_format_quota(enum cgw_mode mode, uint64_t quota,
+			     uint64_t period, char *buf, size_t len)
+{
+	if (mode == CGW_MODE_V2) {
+		if (quota == CGW_CPUCTL_UNLIMITED)
+			snprintf(buf, len, "max %" PRIu64, period);
+		else
+			snprintf(buf, len, "%" PRIu64 " %" PRIu64, quota,
+				 period);
+	} else {
+		if (quota == CGW_CPUCTL_UNLIMITED)
+			snprintf(buf, len, "-1");
+		else
+			snprintf(buf, len, "%" PRIu64, quota);
+	}
+}
+
+const char *cgw_cpuctl_period_name(enum cgw_mode mode)
+{
+	return mode == CGW_MODE_V2 ? "cpu.max" : "cpu.cfs_period_us";
+}
+
+uint64_t cgw_cpuctl_period_of(enum cgw_mode mode, const char *s)
+{
+	uint64_t p = 0;
+
+	if (mode == CGW_MODE_V2)
+		cgw_cpuctl_quota_of(s, &p);
+	else
+		p = strtoull(s, NULL, 10);
+	return p ?: CGW_PERIOD_DFL_US;
 }
 
 enum cgw_mode cgw_mode_from_name(const char *name)

@@ -22,62 +22,11 @@ static uint64_t max_u64(uint64_t a, uint64_t b)
 	return a > b ? a : b;
 }
 
-static uint64_t clamp_u64(uint64_t v, uint64_t lo, uint64_t hi)
-{
-	if (v < lo)
-		return lo;
-	return v > hi ? hi : v;
-}
-
 static uint64_t sat_add(uint64_t a, uint64_t b)
 {
 	uint64_t r;
 
 	return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
-}
-
-/* --- v1 <-> v2 conversion ---------------------------------------------- */
-
-/*
- * CGW_WEIGHT_CONV_VERSION 1: the kernel's linear mapping, 1024 shares ==
- * weight 100, rounded half up (DIV_ROUND_CLOSEST, as the kernel converts
- * cpu.weight to and from its 1024-based load weight) and clamped to the
- * target range:
- *
- *   weight = clamp((shares * 100 + 512) / 1024, 1, 10000)
- *   shares = clamp((weight * 1024 + 50) / 100, 2, 262144)
- *
- * e.g. 1024 <-> 100, 2 -> 1, 128 -> 13 (12.5 rounds up), 262144 -> 10000
- * (25600 clamped), 10000 -> 102400, 1 -> 10.  weight * 1024 / 100 is never
- * exactly x.5, so only the shares -> weight direction ever rounds a tie.
- * Every weight 1..10000 survives weight -> shares -> weight: the shares
- * are within 0.5 of weight * 10.24, which maps back within 0.05 of weight.
- * Inputs at or above the value that maps to the top of the range return
- * the maximum directly, so the products cannot overflow.
- */
-#define CONV_SHARES 1024ULL
-#define CONV_WEIGHT 100ULL
-
-/* round(v * num / den), clamped to [lo, hi]; inputs that map at or above
- * hi return hi directly, so the product cannot overflow. */
-static uint64_t rescale(uint64_t v, uint64_t num, uint64_t den, uint64_t lo,
-			uint64_t hi)
-{
-	if (v >= hi * den / num)
-		return hi;
-	return clamp_u64((v * num + den / 2) / den, lo, hi);
-}
-
-uint64_t cgw_shares_to_weight(uint64_t shares)
-{
-	return rescale(shares, CONV_WEIGHT, CONV_SHARES, CGW_WEIGHT_MIN,
-		       CGW_WEIGHT_MAX);
-}
-
-uint64_t cgw_weight_to_shares(uint64_t weight)
-{
-	return rescale(weight, CONV_SHARES, CONV_WEIGHT, CGW_SHARES_MIN,
-		       CGW_SHARES_MAX);
 }
 
 /* --- weight raise ------------------------------------------------------- */

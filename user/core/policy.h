@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * cgwarden actuation policy: weight arithmetic, v1 <-> v2 conversion, caps,
- * and the relax/hysteresis state machine.  Pure C, no libbpf, no I/O.
+ * cgwarden actuation policy: weight arithmetic, caps, and the
+ * relax/hysteresis state machine (v1 <-> v2 knowledge: cpuctl.h).  Pure C,
+ * no libbpf, no I/O.
  */
 #ifndef CGW_POLICY_H
 #define CGW_POLICY_H
@@ -10,21 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CGW_SHARES_MIN 2ULL /* cgroup v1 cpu.shares */
-#define CGW_SHARES_MAX 262144ULL
-#define CGW_SHARES_DFL 1024ULL
-#define CGW_WEIGHT_MIN 1ULL /* cgroup v2 cpu.weight */
-#define CGW_WEIGHT_MAX 10000ULL
-#define CGW_WEIGHT_DFL 100ULL
-
-/*
- * v1 <-> v2 weight conversion, version 1: the kernel's own linear mapping
- * (1024 shares == weight 100), rounded to nearest, clamped to the target
- * range.  Not runc's pre-1.3 formula, which mapped 1024 to 39.
- */
-#define CGW_WEIGHT_CONV_VERSION 1
-uint64_t cgw_shares_to_weight(uint64_t shares);
-uint64_t cgw_weight_to_shares(uint64_t weight);
+/* the weight ranges and the v1 <-> v2 conversion */
+#include "cpuctl.h"
 
 /* One cgroup in a sibling set, as the last closed window saw it. */
 struct cgw_sib {
