@@ -97,7 +97,8 @@ static bool stderr_has(const char *needle)
  */
 static void test_pattern_and_created(void **state)
 {
-	char a[128], b[128], c[128], s[128], other[64], body[1024];
+	/* sized for what -Wformat-truncation cannot bound: cid() is 64 */
+	char a[320], b[320], c[320], s[320], other[64], body[1024];
 	char name[PATH_MAX];
 	uint64_t t0, t1;
 
@@ -153,7 +154,7 @@ static void test_recreated(void **state)
 	struct cgt_load sat = { .nthreads = 2, .cpu = -1 };
 	bool v2 = cgt_hier()->mode == CGW_MODE_V2;
 	const char *own = v2 ? "70000 100000" : "70000";
-	char a[128], body[512], q0[64], q[64], want[80];
+	char a[320], body[512], q0[64], q[64], want[80];
 	const char *line;
 	pid_t hog;
 
