@@ -18,15 +18,16 @@
 #include "cgtest.h"
 #include "cpuctl.h"
 
-#define MAX_CGS 64
 #define MAX_PIDS 64
 
 static struct cgw_hier hier = { .root_fd = -1 };
 static int hier_ok;
 static char prefix[64];
 static char acct_root[PATH_MAX]; /* v1 cpuacct mount, for ground truth */
-static char made[MAX_CGS][PATH_MAX];
-static int nmade;
+/* every cgroup a test made, to remove in reverse order (test_flap makes
+ * 200: a fixed table of 64 left 136 of them and the prefix behind) */
+static char **made;
+static int nmade, made_cap;
 static pid_t pids[MAX_PIDS];
 static int npids;
 #define MAX_TMP 16
@@ -150,6 +151,25 @@ const char *cgt_relpath(const char *rel)
 	return p;
 }
 
+/* Remembers @path for cgt_cleanup(); -ENOMEM if it cannot. */
+static int track_made(const char *path)
+{
+	if (nmade == made_cap) {
+		int cap = made_cap ? made_cap * 2 : 64;
+		char **m = realloc(made, (size_t)cap * sizeof(*m));
+
+		if (!m)
+			return -ENOMEM;
+		made = m;
+		made_cap = cap;
+	}
+	made[nmade] = strdup(path);
+	if (!made[nmade])
+		return -ENOMEM;
+	nmade++;
+	return 0;
+}
+
 static int mkdir_p(const char *root, const char *rel, int track)
 {
 	char path[PATH_MAX], *p;
@@ -158,17 +178,19 @@ static int mkdir_p(const char *root, const char *rel, int track)
 		return -ENAMETOOLONG;
 	for (p = path + strlen(root) + 1; (p = strchr(p, '/')); p++) {
 		*p = '\0';
-		if (mkdir(path, 0755) == 0 && track && nmade < MAX_CGS)
-			memcpy(made[nmade++], path, sizeof(path));
-		else if (errno != EEXIST && errno != 0)
+		if (mkdir(path, 0755) == 0) {
+			if (track && track_made(path))
+				return -ENOMEM;
+		} else if (errno != EEXIST) {
 			return -errno;
+		}
 		*p = '/';
 	}
 	if (mkdir(path, 0755)) {
 		if (errno != EEXIST)
 			return -errno;
-	} else if (track && nmade < MAX_CGS) {
-		memcpy(made[nmade++], path, sizeof(path));
+	} else if (track && track_made(path)) {
+		return -ENOMEM;
 	}
 	return 0;
 }
@@ -764,10 +786,11 @@ void cgt_cleanup(void)
 	}
 	/* children before parents; a cgroup empties as its tasks exit */
 	while (nmade > 0) {
-		const char *p = made[--nmade];
+		char *p = made[--nmade];
 
 		for (int i = 0; i < 100 && rmdir(p) && errno == EBUSY; i++)
 			cgt_sleep_ms(10);
+		free(p);
 	}
 	while (ntmp > 0)
 		unlink(tmpfiles[--ntmp]);
