@@ -196,11 +196,6 @@ static void need_env(void)
 	opt.ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
 }
 
-static const char *weight_file(void)
-{
-	return cgw_cpuctl_weight_name(cgt_hier()->mode);
-}
-
 /*
  * The agent's state file.  Its default, /run/cgwarden/state, is on tmpfs
  * on a Debian system, where the fsync before a first write costs nothing;
@@ -776,7 +771,7 @@ static void run_trial(enum method m, const struct scenario *sc,
 		if (cgt_rmcg("c1") || cgt_mkcg("c1"))
 			die("cannot recreate c1");
 		snprintf(v, sizeof(v), "%" PRIu64, static_weight(sc));
-		if (cgt_write("c1", weight_file(), v))
+		if (cgt_write("c1", cgt_weight_file(), v))
 			die("cannot set c1's weight");
 		atomic_fetch_add(&smp.gen[0], 1);
 		if (cgt_spawn("c1", &l, &t_run) < 0)
@@ -1001,7 +996,7 @@ static int write_weight(const char *dir, uint64_t v)
 	char path[PATH_MAX * 2], buf[32];
 	int fd, ret;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, weight_file());
+	snprintf(path, sizeof(path), "%s/%s", dir, cgt_weight_file());
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -1016,7 +1011,7 @@ static int read_weight(const char *dir, uint64_t *v)
 	char path[PATH_MAX * 2], buf[32];
 	int fd, n;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, weight_file());
+	snprintf(path, sizeof(path), "%s/%s", dir, cgt_weight_file());
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;

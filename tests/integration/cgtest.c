@@ -266,6 +266,16 @@ int cgt_read(const char *rel, const char *file, char *buf, size_t len)
 	return n;
 }
 
+const char *cgt_weight_file(void)
+{
+	return cgw_cpuctl_weight_name(hier.mode);
+}
+
+const char *cgt_quota_file(void)
+{
+	return cgw_cpuctl_quota_name(hier.mode);
+}
+
 int cgt_set_weight(const char *rel, unsigned int shares)
 {
 	char v[32];
@@ -274,7 +284,7 @@ int cgt_set_weight(const char *rel, unsigned int shares)
 	snprintf(v, sizeof(v), "%llu",
 		 (unsigned long long)cgw_cpuctl_weight_of_shares(hier.mode,
 								 shares));
-	return cgt_write(rel, cgw_cpuctl_weight_name(hier.mode), v);
+	return cgt_write(rel, cgt_weight_file(), v);
 }
 
 static void *spin_thread(void *arg)

@@ -70,6 +70,10 @@ struct cgt_caps {
  * effective set is empty: the agent logs "watching" just before it drops
  * them.  -errno if the status cannot be read. */
 int cgt_read_caps(pid_t pid, struct cgt_caps *c, int ms);
+/* The hierarchy's weight and quota files (cpu.shares/cpu.weight,
+ * cpu.cfs_quota_us/cpu.max), from the agent's own table (core/cpuctl.h). */
+const char *cgt_weight_file(void);
+const char *cgt_quota_file(void);
 /* Moves process @pid into @rel (and its cpuacct mirror on v1). */
 int cgt_move(const char *rel, pid_t pid);
 /* CPU time consumed so far by process @pid (all threads), from the

@@ -21,7 +21,6 @@
 #include <cmocka.h>
 
 #include "cgtest.h"
-#include "cpuctl.h"
 
 #define INTERVALS 3
 
@@ -40,16 +39,6 @@ static int teardown(void **state)
 	(void)state;
 	cgt_fixture_teardown(&agent, statefile);
 	return 0;
-}
-
-static const char *weight_file(void)
-{
-	return cgw_cpuctl_weight_name(cgt_hier()->mode);
-}
-
-static const char *quota_file(void)
-{
-	return cgw_cpuctl_quota_name(cgt_hier()->mode);
 }
 
 static void read_file(const char *rel, const char *file, char *buf, size_t len)
@@ -85,7 +74,7 @@ static pid_t watched_hog(const char *rel, const char *constraint,
 
 	assert_int_equal(cgt_mkcg(rel), 0);
 	if (quota0)
-		read_file(rel, quota_file(), quota0, len);
+		read_file(rel, cgt_quota_file(), quota0, len);
 	snprintf(body, sizeof(body), "[%s]\npath = %s\n%s\n", rel,
 		 cgt_relpath(rel), constraint);
 	assert_int_equal(start_agent(body, dry_run), 0);
@@ -193,7 +182,7 @@ static void test_c4_with_agent_and_restore(void **state)
 	latencies();
 	/* SIGTERM: every touched file holds its original, byte for byte */
 	assert_int_equal(cgt_agent_stop(&agent, SIGTERM), 0);
-	read_file("c1", weight_file(), after, sizeof(after));
+	read_file("c1", cgt_weight_file(), after, sizeof(after));
 	snprintf(before, sizeof(before), "%s",
 		 cgt_hier()->mode == CGW_MODE_V2 ? "200" : "2048");
 	assert_string_equal(after, before);
@@ -201,7 +190,7 @@ static void test_c4_with_agent_and_restore(void **state)
 		char rel[8], q[64];
 
 		snprintf(rel, sizeof(rel), "c%d", i);
-		read_file(rel, quota_file(), q, sizeof(q));
+		read_file(rel, cgt_quota_file(), q, sizeof(q));
 		assert_string_equal(q, cgt_hier()->mode == CGW_MODE_V2 ?
 					       "max 100000" : "-1");
 	}
@@ -218,13 +207,13 @@ static void test_idle_min_never_raised(void **state)
 	CGT_NEED_ENV();
 	assert_int_equal(cgt_mkcg("idle"), 0);
 	assert_int_equal(cgt_mkcg("busy"), 0);
-	read_file("idle", weight_file(), w0, sizeof(w0));
+	read_file("idle", cgt_weight_file(), w0, sizeof(w0));
 	snprintf(body, sizeof(body), "[idle]\npath = %s\nmin_share = 50%%\n",
 		 cgt_relpath("idle"));
 	assert_int_equal(start_agent(body, false), 0);
 	assert_true(cgt_spawn("busy", &sat, NULL) > 0);
 	assert_null(cgt_agent_wait(&agent, act, 1000 * cgt_slow()));
-	read_file("idle", weight_file(), w1, sizeof(w1));
+	read_file("idle", cgt_weight_file(), w1, sizeof(w1));
 	assert_string_equal(w0, w1);
 	assert_int_equal(cgt_agent_stop(&agent, SIGTERM), 0);
 }
@@ -287,7 +276,7 @@ static void test_sigkill_then_restore(void **state)
 	watched_hog("hog", "max_share = 25%", false, q0, sizeof(q0));
 	assert_non_null(cgt_agent_wait(&agent, act, 2000 * cgt_slow()));
 	assert_int_equal(cgt_agent_stop(&agent, SIGKILL), 128 + SIGKILL);
-	read_file("hog", quota_file(), q1, sizeof(q1));
+	read_file("hog", cgt_quota_file(), q1, sizeof(q1));
 	assert_string_not_equal(q0, q1); /* the crash left the cap */
 	assert_int_equal(access(statefile, F_OK), 0);
 	/* a new agent refuses to start over the leftover state */
@@ -296,7 +285,7 @@ static void test_sigkill_then_restore(void **state)
 	assert_int_not_equal(start_agent(body, false), 0);
 	assert_int_equal(cgt_run(argv, out, sizeof(out)), 0);
 	print_message("%s", out);
-	read_file("hog", quota_file(), q2, sizeof(q2));
+	read_file("hog", cgt_quota_file(), q2, sizeof(q2));
 	assert_string_equal(q0, q2);
 	assert_int_not_equal(access(statefile, F_OK), 0);
 }
@@ -341,10 +330,10 @@ static void test_external_write_stops_managing(void **state)
 	}
 	/* the breach persists: the agent tries again */
 	cgt_sleep_ms(500 * cgt_slow());
-	read_file("hog", quota_file(), q, sizeof(q));
+	read_file("hog", cgt_quota_file(), q, sizeof(q));
 	assert_string_equal(q, theirs);
 	assert_int_equal(cgt_agent_stop(&agent, SIGTERM), 0);
-	read_file("hog", quota_file(), q, sizeof(q));
+	read_file("hog", cgt_quota_file(), q, sizeof(q));
 	assert_string_equal(q, theirs); /* not "restored" over theirs */
 	assert_true(cgt_agent_stderr(&agent, err, sizeof(err)) > 0);
 	assert_non_null(strstr(err, "changed by someone else"));
@@ -360,7 +349,7 @@ static void test_dry_run_writes_nothing(void **state)
 	CGT_NEED_ENV();
 	watched_hog("hog", "max_share = 25%", true, q0, sizeof(q0));
 	assert_non_null(cgt_agent_wait(&agent, act, 2000 * cgt_slow()));
-	read_file("hog", quota_file(), q1, sizeof(q1));
+	read_file("hog", cgt_quota_file(), q1, sizeof(q1));
 	assert_string_equal(q0, q1);
 	assert_int_equal(cgt_agent_stop(&agent, SIGTERM), 0);
 	assert_int_not_equal(access(statefile, F_OK), 0);

@@ -43,14 +43,9 @@ static int teardown(void **state)
 	return 0;
 }
 
-static const char *quota_file(void)
-{
-	return cgt_hier()->mode == CGW_MODE_V2 ? "cpu.max" : "cpu.cfs_quota_us";
-}
-
 static void read_quota(const char *rel, char *buf, size_t len)
 {
-	assert_true(cgt_read(rel, quota_file(), buf, len) >= 0);
+	assert_true(cgt_read(rel, cgt_quota_file(), buf, len) >= 0);
 }
 
 /* "N <what>" in the agent's exit report on stderr; -1 if absent. */
@@ -142,7 +137,7 @@ static void test_stall_drops_stale(void **state)
 	stale = exit_count("stale records dropped");
 	print_message(
 		"stall: 5 s SIGSTOP, %lld stale records dropped, %s %s -> %s\n",
-		stale, quota_file(), q0, q1);
+		stale, cgt_quota_file(), q0, q1);
 	assert_true(stale > 0);
 }
 

@@ -35,11 +35,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static const char *quota_file(void)
-{
-	return cgt_hier()->mode == CGW_MODE_V2 ? "cpu.max" : "cpu.cfs_quota_us";
-}
-
 /* A container id: 64 hex digits, from @n. */
 static const char *cid(int n)
 {
@@ -162,7 +157,7 @@ static void test_recreated(void **state)
 	CGT_NEED_ENV();
 	snprintf(a, sizeof(a), "docker/%s", cid(5));
 	assert_int_equal(cgt_mkcg(a), 0);
-	assert_true(cgt_read(a, quota_file(), q0, sizeof(q0)) >= 0);
+	assert_true(cgt_read(a, cgt_quota_file(), q0, sizeof(q0)) >= 0);
 	snprintf(body, sizeof(body),
 		 "[ctr]\npath = %s/docker/*\nmax_share = 20%%\n", cgt_prefix());
 	assert_int_equal(start(body, false), 0);
@@ -175,7 +170,7 @@ static void test_recreated(void **state)
 	cgt_kill(hog);
 	assert_int_equal(cgt_rmcg(a), 0);
 	assert_int_equal(cgt_mkcg(a), 0);
-	assert_int_equal(cgt_write(a, quota_file(), own), 0);
+	assert_int_equal(cgt_write(a, cgt_quota_file(), own), 0);
 	hog = cgt_spawn(a, &sat, NULL);
 	assert_true(hog > 0);
 	snprintf(want, sizeof(want), "\"old\":\"%s\"", own);
@@ -193,7 +188,7 @@ static void test_recreated(void **state)
 	assert_int_equal(cgt_agent_stop(&agent, SIGTERM), 0);
 	agent.pid = 0;
 	cgt_kill(hog);
-	assert_true(cgt_read(a, quota_file(), q, sizeof(q)) >= 0);
+	assert_true(cgt_read(a, cgt_quota_file(), q, sizeof(q)) >= 0);
 	assert_string_equal(q, own); /* its own original, not q0 */
 	assert_string_not_equal(q, q0);
 }
@@ -284,7 +279,7 @@ static void test_reload(void **state)
 	CGT_NEED_ENV();
 	assert_int_equal(cgt_mkcg("ra"), 0);
 	assert_int_equal(cgt_mkcg("rb"), 0);
-	assert_true(cgt_read("ra", quota_file(), qa0, sizeof(qa0)) >= 0);
+	assert_true(cgt_read("ra", cgt_quota_file(), qa0, sizeof(qa0)) >= 0);
 	snprintf(body, sizeof(body), "[a]\npath = /%s\nmax_share = 20%%\n",
 		 cgt_relpath("ra"));
 	assert_int_equal(start(body, false), 0);
@@ -305,7 +300,7 @@ static void test_reload(void **state)
 	if (!l)
 		cgt_agent_dump_recent(&agent);
 	assert_non_null(l);
-	assert_true(cgt_read("ra", quota_file(), qa, sizeof(qa)) >= 0);
+	assert_true(cgt_read("ra", cgt_quota_file(), qa, sizeof(qa)) >= 0);
 	assert_string_equal(qa, qa0);
 	snprintf(line, sizeof(line), "\"path\":\"%s\"", cgt_relpath("rb"));
 	l = cgt_agent_wait(&agent, act_b, 3000 * cgt_slow());
@@ -314,7 +309,7 @@ static void test_reload(void **state)
 	assert_non_null(l);
 	assert_true(stderr_wait("sections 1 added, 1 removed, 0 unchanged"));
 	cgt_sleep_ms(300);
-	assert_true(cgt_read("rb", quota_file(), qb, sizeof(qb)) >= 0);
+	assert_true(cgt_read("rb", cgt_quota_file(), qb, sizeof(qb)) >= 0);
 
 	/* invalid: reported with file:line, nothing changes */
 	rewrite("[b]\npath = nope/none\nmax_share = 20%\n", 0);
@@ -324,7 +319,7 @@ static void test_reload(void **state)
 	snprintf(line, sizeof(line), "%s:7: path: 'nope/none' does not exist",
 		 agent.cfgfile);
 	assert_true(stderr_has(line));
-	assert_true(cgt_read("rb", quota_file(), qb1, sizeof(qb1)) >= 0);
+	assert_true(cgt_read("rb", cgt_quota_file(), qb1, sizeof(qb1)) >= 0);
 	assert_string_equal(qb, qb1);
 
 	/* [b] unchanged, a value in the BPF program's rodata changed */
@@ -334,7 +329,7 @@ static void test_reload(void **state)
 	assert_int_equal(kill(agent.pid, SIGHUP), 0);
 	assert_true(stderr_wait("sections 0 added, 0 removed, 1 unchanged"));
 	assert_true(stderr_has("[agent] span changed"));
-	assert_true(cgt_read("rb", quota_file(), qb1, sizeof(qb1)) >= 0);
+	assert_true(cgt_read("rb", cgt_quota_file(), qb1, sizeof(qb1)) >= 0);
 	assert_string_equal(qb, qb1); /* kept, not restored */
 	assert_int_equal(cgt_agent_stop(&agent, SIGTERM), 0);
 	agent.pid = 0;
@@ -371,7 +366,7 @@ static void test_released_retake(void **state)
 	assert_true(cgt_spawn("rel", &sat, NULL) > 0);
 	assert_non_null(cgt_agent_wait(&agent, acted, 3000 * cgt_slow()));
 	/* `docker update --cpu-quota` */
-	assert_int_equal(cgt_write("rel", quota_file(), theirs), 0);
+	assert_int_equal(cgt_write("rel", cgt_quota_file(), theirs), 0);
 	if (!cgt_agent_wait(&agent, released, 3000 * cgt_slow())) {
 		cgt_agent_dump_recent(&agent);
 		fail_msg("no released record");
@@ -391,7 +386,7 @@ static void test_released_retake(void **state)
 	}
 	assert_int_equal(cgt_agent_stop(&agent, SIGTERM), 0);
 	agent.pid = 0;
-	assert_true(cgt_read("rel", quota_file(), out, sizeof(out)) >= 0);
+	assert_true(cgt_read("rel", cgt_quota_file(), out, sizeof(out)) >= 0);
 	assert_string_equal(out, theirs); /* restored to the new original */
 }
 

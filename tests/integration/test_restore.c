@@ -38,11 +38,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static const char *quota_file(void)
-{
-	return cgt_hier()->mode == CGW_MODE_V2 ? "cpu.max" : "cpu.cfs_quota_us";
-}
-
 /* A quota nobody would pick by accident, in the hierarchy's format. */
 static const char *operator_quota(void)
 {
@@ -51,7 +46,7 @@ static const char *operator_quota(void)
 
 static void quota_of(const char *rel, char *buf, size_t len)
 {
-	assert_true(cgt_read(rel, quota_file(), buf, len) >= 0);
+	assert_true(cgt_read(rel, cgt_quota_file(), buf, len) >= 0);
 }
 
 /*
@@ -122,7 +117,8 @@ static void test_recreated_then_restore(void **state)
 	CGT_NEED_ENV();
 	hog = cap_then_crash("box", q0, q1, sizeof(q0));
 	recreate("box", hog);
-	assert_int_equal(cgt_write("box", quota_file(), operator_quota()), 0);
+	assert_int_equal(
+		cgt_write("box", cgt_quota_file(), operator_quota()), 0);
 	assert_int_equal(restore(out, sizeof(out)), 0);
 	quota_of("box", q2, sizeof(q2));
 	assert_string_equal(q2, operator_quota());
@@ -154,7 +150,8 @@ static void test_renamed_then_restore(void **state)
 		skip();
 	}
 	assert_int_equal(cgt_mkcg("old"), 0);
-	assert_int_equal(cgt_write("old", quota_file(), operator_quota()), 0);
+	assert_int_equal(
+		cgt_write("old", cgt_quota_file(), operator_quota()), 0);
 	assert_int_equal(restore(out, sizeof(out)), 0);
 	quota_of("old", q2, sizeof(q2));
 	assert_string_equal(q2, operator_quota());
@@ -177,14 +174,15 @@ static void test_operator_write_then_restore(void **state)
 	/* the state (or its record file) names the value the agent left */
 	assert_int_equal(cgw_state_read(statefile, &st, err, sizeof(err)), 0);
 	for (size_t i = 0; i < st.n; i++)
-		if (!strcmp(st.e[i].file, quota_file()))
+		if (!strcmp(st.e[i].file, cgt_quota_file()))
 			found |= !strcmp(st.e[i].written, q1) ||
 				 !strcmp(st.e[i].next, q1) ||
 				 !strcmp(st.e[i].rwritten, q1) ||
 				 !strcmp(st.e[i].rnext, q1);
 	cgw_state_free(&st);
 	assert_true(found);
-	assert_int_equal(cgt_write("ops", quota_file(), operator_quota()), 0);
+	assert_int_equal(
+		cgt_write("ops", cgt_quota_file(), operator_quota()), 0);
 	assert_int_equal(restore(out, sizeof(out)), 0);
 	quota_of("ops", q2, sizeof(q2));
 	assert_string_equal(q2, operator_quota());
@@ -259,7 +257,7 @@ static void test_originals_on_file_before_attach(void **state)
 	assert_int_equal(stat(statefile, &s0), 0);
 	assert_int_equal(cgw_state_read(statefile, &st, err, sizeof(err)), 0);
 	for (size_t i = 0; i < st.n; i++)
-		listed |= !strcmp(st.e[i].file, quota_file()) &&
+		listed |= !strcmp(st.e[i].file, cgt_quota_file()) &&
 			  !strcmp(st.e[i].value, q0) && !st.e[i].written[0] &&
 			  !st.e[i].next[0];
 	cgw_state_free(&st);
@@ -278,7 +276,7 @@ static void test_originals_on_file_before_attach(void **state)
 	/* ... and its record file names the value the crash left */
 	assert_int_equal(cgw_state_read(statefile, &st, err, sizeof(err)), 0);
 	for (size_t i = 0; i < st.n; i++)
-		named |= !strcmp(st.e[i].file, quota_file()) &&
+		named |= !strcmp(st.e[i].file, cgt_quota_file()) &&
 			 (!strcmp(st.e[i].rwritten, q1) ||
 			  !strcmp(st.e[i].rnext, q1));
 	cgw_state_free(&st);

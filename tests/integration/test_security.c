@@ -46,16 +46,6 @@ static int teardown(void **state)
 	return cgt_teardown_dir(&agent, dir);
 }
 
-static const char *weight_file(void)
-{
-	return cgt_hier()->mode == CGW_MODE_V2 ? "cpu.weight" : "cpu.shares";
-}
-
-static const char *quota_file(void)
-{
-	return cgt_hier()->mode == CGW_MODE_V2 ? "cpu.max" : "cpu.cfs_quota_us";
-}
-
 /* Runs cgwarden @args (NULL-terminated, at most 8), killed after 5 s: a
  * start that should have been refused shows up as exit 124. */
 static int run_agent(const char *const *args, char *out, size_t len)
@@ -129,8 +119,8 @@ static void good_entry(struct cgw_state_entry *e)
 	const char *w = cgt_hier()->mode == CGW_MODE_V2 ? "300" : "3000";
 	const char *o = cgt_hier()->mode == CGW_MODE_V2 ? "150" : "1500";
 
-	assert_int_equal(cgt_write("box", weight_file(), w), 0);
-	entry(e, "box", weight_file(), o, w);
+	assert_int_equal(cgt_write("box", cgt_weight_file(), w), 0);
+	entry(e, "box", cgt_weight_file(), o, w);
 }
 
 /* Findings 1 and 2: unmanaged files, out-of-range values, escaping paths,
@@ -153,10 +143,10 @@ static void test_restore_only_managed(void **state)
 		{ "box", "cpu.cfs_period_us", "2000" },
 		{ "", "release_agent", "/tmp/cgwtest-pwned" },
 		{ "", "cgroup.kill", "1" },
-		{ "box", weight_file(), "999999999" },
-		{ "box", weight_file(), "0" },
-		{ "box", weight_file(), "-5" },
-		{ "box", quota_file(), v1 ? "12" : "12 100000" },
+		{ "box", cgt_weight_file(), "999999999" },
+		{ "box", cgt_weight_file(), "0" },
+		{ "box", cgt_weight_file(), "-5" },
+		{ "box", cgt_quota_file(), v1 ? "12" : "12 100000" },
 		{ "box", v1 ? "cpu.weight" : "cpu.shares", "100" },
 	};
 
@@ -165,7 +155,7 @@ static void test_restore_only_managed(void **state)
 		root_file("release_agent", ra0, sizeof(ra0));
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		good_entry(&e[0]);
-		read_val("box", weight_file(), before, sizeof(before));
+		read_val("box", cgt_weight_file(), before, sizeof(before));
 		memset(&e[1], 0, sizeof(e[1]));
 		snprintf(e[1].path, sizeof(e[1].path), "%s",
 			 bad[i].rel[0] ? cgt_relpath(bad[i].rel) : "");
@@ -176,7 +166,7 @@ static void test_restore_only_managed(void **state)
 		print_message("entry %s/%s = %s\n", bad[i].rel, bad[i].file,
 			      bad[i].value);
 		assert_int_equal(restore(statefile, out, sizeof(out)), 1);
-		read_val("box", weight_file(), after, sizeof(after));
+		read_val("box", cgt_weight_file(), after, sizeof(after));
 		assert_string_equal(before, after); /* zero writes */
 		assert_int_equal(access(statefile, F_OK), 0); /* kept */
 	}
@@ -204,7 +194,7 @@ static void test_restore_only_managed(void **state)
 		assert_int_equal(
 			cgw_state_write(statefile, &st, err, sizeof(err)), 0);
 		assert_int_equal(restore(statefile, out, sizeof(out)), 1);
-		read_val("box", weight_file(), after, sizeof(after));
+		read_val("box", cgt_weight_file(), after, sizeof(after));
 		assert_string_equal(before, after);
 	}
 	if (v1) {
@@ -215,7 +205,7 @@ static void test_restore_only_managed(void **state)
 	good_entry(&e[0]);
 	write_state(statefile, e, 1);
 	assert_int_equal(restore(statefile, out, sizeof(out)), 0);
-	read_val("box", weight_file(), after, sizeof(after));
+	read_val("box", cgt_weight_file(), after, sizeof(after));
 	assert_string_equal(after, e[0].value);
 }
 
@@ -230,7 +220,7 @@ static void test_state_file_trust(void **state)
 	CGT_NEED_ENV();
 	assert_int_equal(cgt_mkcg("box"), 0);
 	good_entry(&e);
-	read_val("box", weight_file(), before, sizeof(before));
+	read_val("box", cgt_weight_file(), before, sizeof(before));
 	write_state(statefile, &e, 1);
 
 	for (int k = 0; k < 5; k++) {
@@ -268,7 +258,7 @@ static void test_state_file_trust(void **state)
 		assert_int_equal(restore(file, out, sizeof(out)), 1);
 		assert_true(cgt_now_ns() - t0 < 1000000000ull);
 		assert_non_null(strstr(out, "not trusted"));
-		read_val("box", weight_file(), after, sizeof(after));
+		read_val("box", cgt_weight_file(), after, sizeof(after));
 		assert_string_equal(before, after);
 	}
 }
@@ -443,7 +433,7 @@ static void test_sighup_reloads(void **state)
 	(void)state;
 	CGT_NEED_ENV();
 	assert_int_equal(cgt_mkcg("hog"), 0);
-	read_val("hog", quota_file(), q0, sizeof(q0));
+	read_val("hog", cgt_quota_file(), q0, sizeof(q0));
 	snprintf(
 		body, sizeof(body),
 		"[agent]\nwindow = %dms\ncooldown = %dms\n[hog]\npath = %s\nmax_share = 25%%\n",
@@ -451,7 +441,7 @@ static void test_sighup_reloads(void **state)
 	assert_int_equal(cgt_agent_start(&agent, body, args), 0);
 	assert_true(cgt_spawn("hog", &sat, NULL) > 0);
 	assert_non_null(cgt_agent_wait(&agent, act, 2000 * cgt_slow()));
-	read_val("hog", quota_file(), q1, sizeof(q1));
+	read_val("hog", cgt_quota_file(), q1, sizeof(q1));
 	assert_int_equal(kill(agent.pid, SIGHUP), 0);
 	for (int i = 0; i < 200 * cgt_slow(); i++) {
 		if (cgt_agent_stderr(&agent, err, sizeof(err)) >= 0 &&
@@ -461,11 +451,11 @@ static void test_sighup_reloads(void **state)
 	}
 	assert_non_null(strstr(err, "sections 0 added, 0 removed, 1 unchanged"));
 	assert_int_equal(kill(agent.pid, 0), 0); /* still running */
-	read_val("hog", quota_file(), q2, sizeof(q2));
+	read_val("hog", cgt_quota_file(), q2, sizeof(q2));
 	assert_string_equal(q1, q2); /* its cap kept */
 	assert_int_equal(cgt_agent_stop(&agent, SIGTERM), 0);
 	agent.pid = 0;
-	read_val("hog", quota_file(), q1, sizeof(q1));
+	read_val("hog", cgt_quota_file(), q1, sizeof(q1));
 	assert_string_equal(q0, q1);
 	assert_int_not_equal(access(statefile, F_OK), 0);
 }

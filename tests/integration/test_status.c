@@ -41,11 +41,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static const char *quota_file(void)
-{
-	return cgt_hier()->mode == CGW_MODE_V2 ? "cpu.max" : "cpu.cfs_quota_us";
-}
-
 /* Runs `cgwarden status ARGS...`; output in @out, returns the status. */
 static int status(char *out, size_t len, const char *a1, const char *a2,
 		  const char *a3)
@@ -90,8 +85,8 @@ static void test_status_of_capped_group(void **state)
 	CGT_NEED_ENV();
 	assert_int_equal(cgt_mkcg("batch"), 0);
 	assert_int_equal(cgt_mkcg("web"), 0);
-	assert_true(cgt_read("batch", quota_file(), quota0, sizeof(quota0)) >=
-		    0);
+	assert_true(cgt_read("batch", cgt_quota_file(), quota0,
+			     sizeof(quota0)) >= 0);
 	quota0[strcspn(quota0, "\n")] = '\0';
 	snprintf(
 		cfg, sizeof(cfg),
@@ -132,7 +127,7 @@ static void test_status_of_capped_group(void **state)
 	snprintf(
 		want, sizeof(want),
 		"{\"group\":\"batch\",\"path\":\"%s\",\"file\":\"%s\",\"original\":\"%s\",\"current\":\"",
-		cgt_relpath("batch"), quota_file(), quota0);
+		cgt_relpath("batch"), cgt_quota_file(), quota0);
 	assert_non_null(strstr(out, want));
 	assert_non_null(strstr(out, "\"released\":false}]}"));
 	assert_non_null(strstr(out, "\"writes\":"));
@@ -142,7 +137,7 @@ static void test_status_of_capped_group(void **state)
 			 0);
 	print_message("status:\n%s", out);
 	snprintf(want, sizeof(want), "[batch] %s %s: %s -> ",
-		 cgt_relpath("batch"), quota_file(), quota0);
+		 cgt_relpath("batch"), cgt_quota_file(), quota0);
 	assert_non_null(strstr(out, want));
 	assert_non_null(strstr(out, "max 25.00%"));
 }
