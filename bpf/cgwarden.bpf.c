@@ -199,6 +199,15 @@ struct {
 	__type(value, struct cgw_slot);
 } slots SEC(".maps");
 
+/* Per wait-promised slot (cgw_slot.wait_lat - 1): the histogram
+ * snapshots behind its span (timer only). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CGW_MAX_LAT);
+	__type(key, __u32);
+	__type(value, struct cgw_lring);
+} lrings SEC(".maps");
+
 /* Per slot: the snapshots behind its sliding estimate (timer only). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -379,6 +388,25 @@ static __always_inline void add(__u32 cpu, const __u32 *slot, __u32 n,
 	}
 }
 
+/* One completed run-queue wait of @wait ns for the @n slots in @slot:
+ * its time, and one count in its histogram bucket, on this CPU. */
+static __always_inline void add_wait(__u32 cpu, const __u32 *slot, __u32 n,
+				     __u64 wait)
+{
+	__u32 b = cgw_wait_bucket(wait);
+
+	#pragma unroll
+	for (__u32 i = 0; i < CGW_MAX_NEST; i++) {
+		struct cgw_acct *a = i < n ? acct_of(cpu, slot[i]) : NULL;
+
+		if (a) {
+			a->wait_ns += wait;
+			if (b < CGW_HIST_BUCKETS)
+				a->hist[b]++;
+		}
+	}
+}
+
 /* Ends @t's wait in progress on this CPU; returns its length. */
 static __always_inline __u64 end_wait(__u32 cpu, struct cgw_task *t, __u64 now)
 {
@@ -450,7 +478,8 @@ static __always_inline void switch_in(__u32 cpu, struct task_struct *p,
 		t->rt_charged = p->se.sum_exec_runtime ?: 1;
 	waited = end_wait(cpu, t, now);
 	if (!bpf_core_field_exists(p->sched_info)) {
-		add(cpu, s, n, 0, waited, 0, 0);
+		if (waited)
+			add_wait(cpu, s, n, waited);
 		return;
 	}
 	rd = p->sched_info.run_delay;
@@ -463,10 +492,22 @@ static __always_inline void switch_in(__u32 cpu, struct task_struct *p,
 		pend = clk > q ? clk - q : 0;
 		rd += pend;
 	}
-	if (t->rd_charged)
-		add(cpu, s, n, 0, rd - t->rd_charged, 0, 0);
-	else if (pend && first_eval_ns && pend < now + off - first_eval_ns)
-		add(cpu, s, n, 0, pend, 0, 0); /* first sight: its wait now */
+	/*
+	 * The wait that ends now (pend) is one sample of the histogram; the
+	 * time charged is the growth of run_delay, which also holds waits
+	 * whose switch-in this program missed (their time counts, their
+	 * sample is lost).
+	 */
+	if (t->rd_charged) {
+		__u64 d = rd - t->rd_charged;
+
+		if (p->sched_info.last_queued)
+			add_wait(cpu, s, n, pend);
+		if (d > pend)
+			add(cpu, s, n, 0, d - pend, 0, 0);
+	} else if (pend && first_eval_ns && pend < now + off - first_eval_ns) {
+		add_wait(cpu, s, n, pend); /* first sight: its wait now */
+	}
 	t->rd_charged = rd ?: 1;
 }
 
@@ -481,6 +522,8 @@ struct est {
 	__u64 span, run, wait; /* the sliding estimate */
 	__u32 share, demand, win_share, win_demand;
 	bool full; /* spans span_windows windows: may be judged */
+	/* wait_lat slots: the span's waits, and those above the limit */
+	__u32 wcount, wover;
 };
 
 static __always_inline int emit(struct cgw_slot *st, __u32 slot, __u32 kind,
@@ -499,14 +542,21 @@ static __always_inline int emit(struct cgw_slot *st, __u32 slot, __u32 kind,
 	ev->run_ns = e->run;
 	ev->wait_ns = e->wait;
 	ev->slot = slot;
-	ev->share_ppm = e->share;
-	ev->limit_ppm = kind == CGW_KIND_MIN ? st->min_ppm :
-			kind == CGW_KIND_MAX ? st->max_ppm : 0;
 	ev->kind = kind;
 	ev->type = type;
 	ev->nr_cpus = nr_online;
-	ev->win_share_ppm = e->win_share;
-	ev->demand_ppm = e->demand;
+	if (kind == CGW_KIND_WAIT) {
+		ev->share_ppm = e->wover;
+		ev->limit_ppm = st->wait_limit_us;
+		ev->demand_ppm = e->wcount;
+		ev->win_share_ppm = 0;
+	} else {
+		ev->share_ppm = e->share;
+		ev->limit_ppm = kind == CGW_KIND_MIN ? st->min_ppm :
+				kind == CGW_KIND_MAX ? st->max_ppm : 0;
+		ev->win_share_ppm = e->win_share;
+		ev->demand_ppm = e->demand;
+	}
 	bpf_ringbuf_submit(ev, 0);
 	__sync_fetch_and_add(&stats.events_sent, 1);
 	return 0;
@@ -586,6 +636,8 @@ struct sum_ctx {
 	__u64 now, off;
 	__u64 run, wait, nq, qsum;
 	__u32 slot;
+	__u32 lat; /* wait_lat slots: 1 + its lrings entry, else 0 */
+	__u32 snap; /* the lrings snapshot this sum goes to */
 };
 
 /*
@@ -631,6 +683,20 @@ static int sum_cpu_cb(__u32 cpu, void *arg)
 	x->wait += wait;
 	x->nq += nq;
 	x->qsum += qsum;
+	if (x->lat) {
+		/* counts only grow: read outside the sequence count, a torn
+		 * read only moves a wait into the next window */
+		__u32 li = x->lat - 1;
+		struct cgw_lring *lr = bpf_map_lookup_elem(&lrings, &li);
+
+		if (lr) {
+			__u32 *h = lr->h[x->snap & (CGW_RING - 1)];
+
+			#pragma unroll
+			for (int b = 0; b < CGW_HIST_BUCKETS; b++)
+				h[b] += a->hist[b];
+		}
+	}
 	if (off && !x->off)
 		x->off = off; /* one CPU's offset serves for the queue stamps */
 	#pragma unroll
@@ -658,13 +724,27 @@ static int sum_cpu_cb(__u32 cpu, void *arg)
  * these two totals.
  */
 static __always_inline int slot_totals(__u32 slot, __u64 now, __u64 *run_out,
-				       __u64 *wait_out)
+				       __u64 *wait_out, __u32 lat, __u32 snap)
 {
-	struct sum_ctx x = { .now = now, .slot = slot };
+	struct sum_ctx x = { .now = now, .slot = slot, .lat = lat,
+			     .snap = snap };
 	__u64 inprog;
 
 	if (slot >= CGW_MAX_SLOTS)
 		return -1;
+	if (lat) {
+		/* the histogram's sum goes where the ring's next snapshot
+		 * goes */
+		__u32 li = lat - 1;
+		struct cgw_lring *lr = bpf_map_lookup_elem(&lrings, &li);
+
+		if (!lr)
+			return -1;
+		__builtin_memset(lr->h[snap & (CGW_RING - 1)], 0,
+				 sizeof(lr->h[0]));
+		if (lr->n < CGW_RING)
+			lr->n++;
+	}
 	bpf_loop(nr_cpu_ids, sum_cpu_cb, &x, 0);
 	/* Sum of (now - stamp) over waiting tasks.  Modular arithmetic makes
 	 * the per-CPU +1/-1 and overflow harmless. */
@@ -748,8 +828,57 @@ static __always_inline void publish(struct cgw_slot *st, const struct est *e,
 		((__u64)(long_age - 1) * st->long_share_ppm + e->share) /
 		long_age;
 	st->last_window_ns = elapsed;
+	st->wait_count = e->wcount;
+	st->wait_over = e->wover;
 	barrier();
 	st->seq++;
+}
+
+/*
+ * The span's waits of a wait_lat slot, from the newest histogram snapshot
+ * (the ring entry before @head) less the one the span starts at (@back
+ * entries earlier), into @e; 1 if the wait promise is breached, 0 if it
+ * holds with room (half the waits the percentile allows above the limit,
+ * or too few waits to judge), -1 in between.
+ */
+/*
+ * The span's waits of a wait_lat slot, from the newest histogram snapshot
+ * (the entry before @head) less the one the span starts at (@back entries
+ * earlier), into @e and the entry's span histogram (for the agent's
+ * percentiles).  1 if the promise is breached: more waits above the limit
+ * than the percentile allows, and at least two; 0 if it holds with room
+ * (at most half that many, or too few waits to judge); -1 in between.
+ * Straight-line code: the count above the limit is a sum of products with
+ * the agent's per-bucket weights.
+ */
+static __always_inline int judge_waits(struct cgw_slot *st, __u32 head,
+				       __u32 back, struct est *e)
+{
+	__u32 li = st->wait_lat - 1, h = (head - 1) & (CGW_RING - 1);
+	__u32 o = (head - 1 - back) & (CGW_RING - 1);
+	struct cgw_lring *lr = bpf_map_lookup_elem(&lrings, &li);
+	__u64 count = 0, over = 0, allowed;
+
+	if (!lr)
+		return 0;
+	#pragma unroll
+	for (int b = 0; b < CGW_HIST_BUCKETS; b++) {
+		__u32 n = lr->h[h][b] - lr->h[o][b];
+
+		lr->span[b] = n;
+		count += n;
+		over += (__u64)n * lr->wgt[b];
+	}
+	e->wcount = count;
+	e->wover = over >> 10;
+	/* judged only once the entry holds a whole span of snapshots */
+	if (lr->n <= back || count < st->wait_min || st->wait_pmil >= 1000)
+		return 0;
+	/* waits allowed above the limit, in 1/1024ths: (1 - pctl) of them */
+	allowed = (count * (1000 - st->wait_pmil) << 10) / 1000;
+	if (over > allowed && over >= 2 << 10)
+		return 1;
+	return over * 2 <= allowed ? 0 : -1;
 }
 
 static int eval_slot_cb(__u32 i, void *arg)
@@ -759,13 +888,17 @@ static int eval_slot_cb(__u32 i, void *arg)
 	struct cgw_slot *st = bpf_map_lookup_elem(&slots, &slot);
 	struct cgw_ring *r = bpf_map_lookup_elem(&rings, &slot);
 	__u64 run, wait, now = ctx->now, win_run, win_wait;
-	__u32 last;
+	__u32 last, lat;
 	__u32 nwin;
-	struct est e;
+	int wbad = 0;
+	struct est e = {};
 
 	if (!st || !r || !st->active)
 		return 0;
-	if (slot_totals(slot, now, &run, &wait))
+	lat = st->wait_lat <= CGW_MAX_LAT ? st->wait_lat : 0;
+	if (st->active == 1)
+		r->head = 0; /* the baseline below goes to entry 0 */
+	if (slot_totals(slot, now, &run, &wait, lat, r->head))
 		return 0;
 	if (st->active == 1) { /* first window: just take the baseline */
 		r->n = 0;
@@ -790,6 +923,8 @@ static int eval_slot_cb(__u32 i, void *arg)
 		r->age++;
 	if (r->long_age < 256)
 		r->long_age++;
+	if (lat)
+		wbad = judge_waits(st, r->head, nwin, &e);
 	r->mid_ppm = ((__u64)((r->age < 8 ? r->age : 8) - 1) * r->mid_ppm +
 		      e.share) /
 		     (r->age < 8 ? r->age : 8);
@@ -857,6 +992,10 @@ static int eval_slot_cb(__u32 i, void *arg)
 	if (st->max_ppm)
 		judge(st, slot, CGW_KIND_MAX, e.share > st->max_ppm,
 		      e.share + hyst_ppm <= st->max_ppm, now, &e);
+	/* a wait promise is owed to waits that happened: too few of them
+	 * in the span neither breach nor keep a breach open */
+	if (lat)
+		judge(st, slot, CGW_KIND_WAIT, wbad > 0, wbad == 0, now, &e);
 	return 0;
 }
 

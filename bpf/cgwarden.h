@@ -34,7 +34,8 @@
 enum cgw_kind {
 	CGW_KIND_MIN = 0, /* min_share */
 	CGW_KIND_MAX = 1, /* max_share */
-	CGW_NR_KINDS = 2,
+	CGW_KIND_WAIT = 2, /* max_wait: a percentile of run-queue waits */
+	CGW_NR_KINDS = 3,
 };
 
 enum cgw_ev_type {
@@ -50,7 +51,11 @@ enum cgw_ev_type {
 
 /* Ring buffer record: only on edges (breach, clear, surplus, activity)
  * and, while a breach persists, once per cooldown.  Never per context
- * switch.  Figures are those of the sliding estimate that was judged. */
+ * switch.  Figures are those of the sliding estimate that was judged.
+ * A CGW_KIND_WAIT record carries waits, not shares: demand_ppm is the
+ * number of waits in the span, share_ppm how many of them were above the
+ * limit, limit_ppm the limit in us (the agent takes the percentiles from
+ * the span's histogram in the lrings map). */
 struct cgw_event {
 	__u64 cgid; /* cgroup id (kernfs id) in the cpu hierarchy */
 	__u64 t_event_ns; /* bpf_ktime_get_ns() when the edge was seen */
@@ -68,6 +73,56 @@ struct cgw_event {
 };
 _Static_assert(sizeof(struct cgw_event) == 64, "struct cgw_event layout");
 
+/*
+ * Run-queue wait histogram: log2 buckets of whole microseconds, runqlat's
+ * (bucket 0: 0-1 us, bucket b >= 1: [2^b, 2^(b+1)) us), so that the two
+ * can be compared bucket by bucket; the last bucket also holds every
+ * longer wait (>= 2^23 us, 8.4 s).  Plain C shared by the BPF program, the
+ * agent and the unit tests.
+ */
+#define CGW_HIST_BUCKETS 24
+
+static inline __u32 cgw_wait_bucket(__u64 ns)
+{
+	__u64 us = ns / 1000;
+	__u32 b = 0;
+
+	if (us >= 1ULL << 16) {
+		us >>= 16;
+		b += 16;
+	}
+	if (us >= 1ULL << 8) {
+		us >>= 8;
+		b += 8;
+	}
+	if (us >= 1ULL << 4) {
+		us >>= 4;
+		b += 4;
+	}
+	if (us >= 1ULL << 2) {
+		us >>= 2;
+		b += 2;
+	}
+	if (us >= 1ULL << 1)
+		b += 1;
+	return b < CGW_HIST_BUCKETS - 1 ? b : CGW_HIST_BUCKETS - 1;
+}
+
+/* Lowest wait in us bucket @b holds, and the lowest of the next. */
+static inline __u64 cgw_bucket_lo_us(__u32 b)
+{
+	return b ? 1ULL << b : 0;
+}
+
+static inline __u64 cgw_bucket_hi_us(__u32 b)
+{
+	return 2ULL << b;
+}
+
+/* Slots with a wait promise (max_wait): each keeps the histogram
+ * snapshots behind its span in an entry of its own. */
+#define CGW_MAX_LAT 256
+
 /* Cumulative counters of one slot on one CPU: the acct map holds one per
  * (CPU, slot), at cpu * CGW_MAX_SLOTS + slot, so each CPU's counters sit in
  * a region of their own.  Written only by that CPU's sched_switch, with
@@ -80,8 +135,11 @@ struct cgw_acct {
 	__u64 wait_ns; /* completed run-queue wait charged here */
 	__u64 nr_queued; /* waits begun here less waits ended here */
 	__u64 queued_ts_sum; /* their start stamps, begun less ended */
+	/* completed waits ended here, by bucket (cgw_wait_bucket);
+	 * cumulative, mod 2^32: only differences mean anything */
+	__u32 hist[CGW_HIST_BUCKETS];
 };
-_Static_assert(sizeof(struct cgw_acct) == 32, "struct cgw_acct layout");
+_Static_assert(sizeof(struct cgw_acct) == 128, "struct cgw_acct layout");
 
 /* Entries per CPU of the task_group -> slots cache (a power of two). */
 #define CGW_TGC_WAYS 64
@@ -103,6 +161,11 @@ struct cgw_slot {
 	__u32 clear_windows_max; /* windows to clear a max breach */
 	__u32 surplus_ppm; /* min: report SURPLUS above this, 0: never */
 	__u32 notify; /* report ACTIVE/IDLE edges of this slot */
+	/* max_wait (config too): judged when wait_lat != 0 */
+	__u32 wait_lat; /* 1 + its entry in the lrings map, 0: no promise */
+	__u32 wait_limit_us; /* the limit, for the records */
+	__u32 wait_pmil; /* the percentile judged, per mille (990: p99) */
+	__u32 wait_min; /* waits a span needs to be judged */
 	/* window state (window clock only) */
 	__u64 last_emit_ns[CGW_NR_KINDS];
 	__u32 breached[CGW_NR_KINDS];
@@ -122,8 +185,27 @@ struct cgw_slot {
 	__u32 slow_share_ppm; /* running mean, then EWMA (1/32 per window),
 			       * of the share */
 	__u64 last_window_ns; /* length of the last window */
+	/* the span's waits (wait_lat slots only), under seq */
+	__u32 wait_count; /* completed waits */
+	__u32 wait_over; /* of which above the limit (cgw_lring.wgt) */
+	__u32 pad[6];
 };
-_Static_assert(sizeof(struct cgw_slot) == 128, "struct cgw_slot layout");
+_Static_assert(sizeof(struct cgw_slot) == 192, "struct cgw_slot layout");
+
+/* The cumulative wait histogram of a wait_lat slot at each of the ring's
+ * snapshots, parallel to cgw_ring (timer only). */
+struct cgw_lring {
+	__u32 h[CGW_RING][CGW_HIST_BUCKETS];
+	/* the agent's: how much of a wait in each bucket counts as above
+	 * the limit, in 1/1024ths (1024 above the limit's bucket, the part
+	 * of that bucket above it, 0 below): the window clock's count of
+	 * waits above the limit is a sum of products, without a branch */
+	__u32 wgt[CGW_HIST_BUCKETS];
+	/* the window clock's */
+	__u32 span[CGW_HIST_BUCKETS]; /* the last span's histogram */
+	__u32 n; /* snapshots taken, saturating at CGW_RING */
+	__u32 pad;
+};
 
 /* The last snapshots of a slot's cumulative counters, one per window. */
 struct cgw_ring {

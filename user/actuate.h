@@ -34,6 +34,7 @@ struct act_node {
 				 * weight and quota (core/ratelimit.h) */
 	struct cgw_ctl ctl; /* the controller of a min_share group */
 	bool surplus; /* the kernel reported SURPLUS, not yet its end */
+	bool wait_at_bound; /* max_wait: weight raised as far as it goes */
 	uint64_t newcomer_until; /* ACTIVE lately: its estimate does not
 				  * say yet what it will take */
 	int capped_for; /* group whose escalation capped it, -1 */

@@ -303,7 +303,9 @@ static int parse_args(struct agent *a, int argc, char **argv)
 
 static const char *kind_name(int kind)
 {
-	return kind == CGW_KIND_MIN ? "min_share" : "max_share";
+	return kind == CGW_KIND_MIN  ? "min_share" :
+	       kind == CGW_KIND_WAIT ? "max_wait" :
+				       "max_share";
 }
 
 static const char *event_type(const struct cgw_event *e)
@@ -332,6 +334,8 @@ static const char *event_op(const struct cgw_event *e)
 	case CGW_EV_BREACH:
 	case CGW_EV_PERSIST:
 		return e->kind == CGW_KIND_MIN ? "<" : ">";
+	case CGW_EV_CLEAR:
+		return e->kind == CGW_KIND_WAIT ? "<=" : "vs";
 	default:
 		return "vs";
 	}
@@ -364,13 +368,31 @@ static void print_event(struct agent *a, const char *name, const char *path,
 
 	cgw_format_duration(e->window_ns, win, sizeof(win));
 	cgw_format_duration(e->wait_ns, wait, sizeof(wait));
-	if (activity)
+	if (!activity && e->kind == CGW_KIND_WAIT) {
+		/* a wait record's fields are waits (cgwarden.h); the
+		 * percentiles come from the span's histogram, which may
+		 * already be a window newer than the record */
+		uint32_t h[CGW_HIST_BUCKETS], pmil = 990;
+		struct cgw_hist_stats hs = { .count = 0 };
+		struct act_node *n = act_node_of_slot(&a->act, e->slot);
+
+		if (n && n->group >= 0)
+			pmil = a->tab->groups[n->group].wait_pmil;
+		if (!warden_wait_span(&a->w, e->slot, h))
+			cgw_hist_stats(h, pmil, 500, &hs);
+		cgw_log(event_level(e),
+			"%s%s [%s] %s max_wait: %u of %u waits over %s above %u us; p%.1f %u us, p50 %u us, longest < %u us",
+			type, e->type == CGW_EV_PERSIST ? " (persists)" : "",
+			name, path, e->share_ppm, e->demand_ppm, win,
+			e->limit_ppm, pmil / 10.0, hs.us[0], hs.us[1],
+			hs.max_us);
+	} else if (activity) {
 		cgw_log(CGW_LOG_INFO,
 			"%s competitor %s: share %u.%02u%% (last window %u.%02u%%) over %s",
 			type, path, e->share_ppm / 10000,
 			e->share_ppm / 100 % 100, e->win_share_ppm / 10000,
 			e->win_share_ppm / 100 % 100, win);
-	else
+	} else {
 		cgw_log(event_level(e),
 			"%s%s [%s] %s %s: share %u.%02u%% %s %u.%02u%%, demand %u.%02u%%, wait %s over %s",
 			type, e->type == CGW_EV_PERSIST ? " (persists)" : "",
@@ -379,6 +401,7 @@ static void print_event(struct agent *a, const char *name, const char *path,
 			e->limit_ppm / 10000, e->limit_ppm / 100 % 100,
 			e->demand_ppm / 10000, e->demand_ppm / 100 % 100, wait,
 			win);
+	}
 	if (!a->json)
 		return;
 	printf("{\"type\":\"%s\",\"name\":", type);

@@ -12,6 +12,7 @@
 #include <bpf/libbpf.h>
 
 #include "log.h"
+#include "policy.h"
 #include "privs.h"
 #include "probe.h"
 #include "warden.h"
@@ -436,6 +437,88 @@ void warden_set_surplus(struct warden *w, uint32_t slot, uint32_t ppm)
 	if (slot && slot < CGW_MAX_SLOTS && w->slots)
 		__atomic_store_n(&w->slots[slot].surplus_ppm, ppm,
 				 __ATOMIC_RELEASE);
+}
+
+int warden_set_wait(struct warden *w, uint32_t slot,
+		    const struct cgw_wait_params *p)
+{
+	volatile struct cgw_slot *st;
+	struct cgw_lring fresh;
+	uint32_t li;
+	int ret;
+
+	if (!slot || slot >= CGW_MAX_SLOTS || !w->slots)
+		return -EINVAL;
+	st = &w->slots[slot];
+	if (st->wait_lat) {
+		li = st->wait_lat - 1;
+	} else {
+		if (w->next_lat >= CGW_MAX_LAT)
+			return -ENOSPC;
+		li = w->next_lat;
+	}
+	/* a fresh history: the window clock judges the entry only once it
+	 * took a whole span of snapshots into it */
+	memset(&fresh, 0, sizeof(fresh));
+	memcpy(fresh.wgt, p->wgt, sizeof(fresh.wgt));
+	privs_raise();
+	__atomic_store_n(&st->wait_lat, 0, __ATOMIC_RELEASE);
+	ret = bpf_map__update_elem(w->skel->maps.lrings, &li, sizeof(li),
+				   &fresh, sizeof(fresh), BPF_ANY);
+	privs_lower();
+	if (ret)
+		return ret;
+	if (li == w->next_lat)
+		w->next_lat++;
+	st->wait_limit_us = p->limit_us;
+	st->wait_pmil = p->pmil;
+	st->wait_min = p->min;
+	/* the configuration above, then the word that enables it */
+	__atomic_store_n(&st->wait_lat, li + 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+int warden_wait_span(struct warden *w, uint32_t slot,
+		     uint32_t hist[CGW_HIST_BUCKETS])
+{
+	struct cgw_lring lr;
+	uint32_t li;
+	int ret;
+
+	if (!slot || slot >= CGW_MAX_SLOTS || !w->slots ||
+	    !w->slots[slot].wait_lat)
+		return -ENOENT;
+	li = w->slots[slot].wait_lat - 1;
+	privs_raise_bpf();
+	ret = bpf_map__lookup_elem(w->skel->maps.lrings, &li, sizeof(li), &lr,
+				   sizeof(lr), 0);
+	privs_lower();
+	if (ret)
+		return ret;
+	memcpy(hist, lr.span, sizeof(lr.span));
+	return 0;
+}
+
+int warden_wait_hist(struct warden *w, uint32_t slot,
+		     uint32_t hist[CGW_HIST_BUCKETS])
+{
+	struct cgw_acct a;
+	int ret = 0;
+
+	if (slot >= CGW_MAX_SLOTS)
+		return -EINVAL;
+	memset(hist, 0, CGW_HIST_BUCKETS * sizeof(hist[0]));
+	privs_raise_bpf();
+	for (uint32_t cpu = 0; cpu < (uint32_t)w->nr_cpus && !ret; cpu++) {
+		uint32_t k = cpu * CGW_MAX_SLOTS + slot;
+
+		ret = bpf_map__lookup_elem(w->skel->maps.acct, &k, sizeof(k),
+					   &a, sizeof(a), 0);
+		for (int b = 0; !ret && b < CGW_HIST_BUCKETS; b++)
+			hist[b] += a.hist[b];
+	}
+	privs_lower();
+	return ret;
 }
 
 void warden_set_notify(struct warden *w, uint32_t slot, bool on)

@@ -8,6 +8,8 @@
 
 #include "cgwarden.h"
 
+struct cgw_wait_params; /* core/policy.h */
+
 struct cgwarden_bpf;
 struct ring_buffer;
 
@@ -35,6 +37,7 @@ struct warden {
 	struct cgwarden_bpf *skel;
 	int nr_cpus; /* possible CPUs */
 	uint32_t next_slot;
+	uint32_t next_lat; /* next free entry of the lrings map */
 	volatile struct cgw_slot *slots; /* mmap of the slots map */
 	size_t slots_len;
 	bool perf_clock; /* windows closed by cgw_tick, not bpf_timer */
@@ -61,6 +64,22 @@ int warden_load(struct warden *w, const struct warden_opts *o, char *err,
  * constraints already. */
 int warden_watch(struct warden *w, uint64_t cgid, uint32_t min_ppm,
 		 uint32_t max_ppm, uint32_t clear_max, uint32_t *slot);
+
+/* The last span's wait histogram of @slot, which has a wait promise (a
+ * bpf() lookup: on events, not per window); -ENOENT without a promise. */
+int warden_wait_span(struct warden *w, uint32_t slot,
+		     uint32_t hist[CGW_HIST_BUCKETS]);
+
+/* @slot's wait histogram since it was watched, summed over CPUs (mod
+ * 2^32 per bucket: use differences). */
+int warden_wait_hist(struct warden *w, uint32_t slot,
+		     uint32_t hist[CGW_HIST_BUCKETS]);
+
+/* Gives @slot a wait promise (max_wait, judged by the window clock with
+ * @p: core/policy.h), or new limits for the one it has.  Its histogram
+ * history starts afresh.  -ENOSPC past CGW_MAX_LAT promises. */
+int warden_set_wait(struct warden *w, uint32_t slot,
+		    const struct cgw_wait_params *p);
 
 /* SURPLUS edges of @slot's minimum above @ppm (0: none), and ACTIVE/IDLE
  * edges of @slot as a competitor: single words the window clock reads. */

@@ -47,8 +47,10 @@ static int rm_entry(const char *path, const struct stat *st, int flag,
 
 static int make_tree(void)
 {
-	static const char *const dirs[] = { "", "/shop", "/shop/web",
-					    "/shop/batch", "/shop/db" };
+	static const char *const dirs[] = { "",		  "/shop",
+					    "/shop/web",  "/shop/batch",
+					    "/shop/db",	  "/shop/api",
+					    "/shop/cache" };
 	char path[sizeof(root) + 32];
 	FILE *f;
 	size_t i;
@@ -366,6 +368,65 @@ static void test_min_and_max(void **state)
 	assert_int_equal(fx->cfg->groups[0].max_ppm, 500000);
 }
 
+static void test_max_wait(void **state)
+{
+	static const char *const f[] = {
+		"[web]", "path = shop/web", "max_wait = 1ms", "[api]",
+		"path = shop/batch", "max_wait = 250us", "min_share = 10%",
+		"max_wait_percentile = 99.9", "[db]", "path = shop/db",
+		"max_wait = 2ms", "max_wait_percentile = 50%", NULL,
+	};
+	struct fixture *fx = *state;
+
+	expect_ok(fx, f);
+	assert_int_equal(fx->cfg->groups[0].max_wait_ns, 1000000);
+	assert_int_equal(fx->cfg->groups[0].wait_pmil, 990);
+	assert_int_equal(fx->cfg->groups[0].min_ppm, 0);
+	assert_int_equal(fx->cfg->groups[1].max_wait_ns, 250000);
+	assert_int_equal(fx->cfg->groups[1].wait_pmil, 999);
+	assert_int_equal(fx->cfg->groups[1].min_ppm, 100000);
+	assert_int_equal(fx->cfg->groups[2].wait_pmil, 500);
+}
+
+static void test_max_wait_errors(void **state)
+{
+	static const char *const f[] = {
+		"[a]",				/* 1 */
+		"path = shop/web",		/* 2 */
+		"max_wait = 5us",		/* 3 */
+		"[b]",				/* 4 */
+		"path = shop/batch",		/* 5 */
+		"max_wait = 1ms",		/* 6 */
+		"max_wait_percentile = 99.95",	/* 7 */
+		"[c]",				/* 8 */
+		"path = shop/db",		/* 9 */
+		"max_wait = 1ms",		/* 10 */
+		"max_wait_percentile = 100",	/* 11 */
+		"[d]",				/* 12 */
+		"path = shop/api",		/* 13 */
+		"min_share = 10%",		/* 14 */
+		"max_wait_percentile = 99",	/* 15 */
+		"[e]",				/* 16 */
+		"path = shop/cache",		/* 17 */
+		"max_wait = soon",		/* 18 */
+		NULL,
+	};
+	struct fixture *fx = *state;
+
+	write_lines(fx, f);
+	assert_int_equal(load(fx), -EINVAL);
+	assert_msg(fx, 3, "max_wait: '5us' is out of range (10us..1s)");
+	assert_msg(fx, 7,
+		   "max_wait_percentile: '99.95' is not a percentile such as 99 or 99.9");
+	assert_msg(fx, 11,
+		   "max_wait_percentile: '100' is out of range (50..99.9)");
+	assert_msg(fx, 15,
+		   "max_wait_percentile: needs max_wait in the same section");
+	assert_msg(fx, 18,
+		   "max_wait: 'soon' is not a duration such as 10ms, 250us or 1.5s");
+	assert_nmsg(fx, 5);
+}
+
 static void test_name_charset(void **state)
 {
 	static const char *const f[] = {
@@ -609,7 +670,7 @@ static void test_empty_section(void **state)
 	write_lines(fx, f);
 	assert_int_equal(load(fx), -EINVAL);
 	assert_msg(fx, 5, "[batch]: missing 'path'");
-	assert_msg(fx, 5, "[batch]: needs min_share or max_share");
+	assert_msg(fx, 5, "[batch]: needs min_share, max_share or max_wait");
 	assert_nmsg(fx, 2);
 }
 
@@ -807,7 +868,7 @@ static void test_no_share(void **state)
 		"[batch]", "path = shop/batch", NULL,
 	};
 
-	expect_one(*state, f, 5, "[batch]: needs min_share or max_share");
+	expect_one(*state, f, 5, "[batch]: needs min_share, max_share or max_wait");
 }
 
 static void test_min_not_below_max(void **state)
@@ -1237,6 +1298,8 @@ int main(void)
 		T(test_path_trailing_slash),
 		T(test_no_root_skips_existence),
 		T(test_min_and_max),
+		T(test_max_wait),
+		T(test_max_wait_errors),
 		T(test_name_charset),
 		T(test_diag_reset),
 		T(test_window_too_small),

@@ -1016,6 +1016,105 @@ static void test_relax_quota_bounded(void **state)
 	assert_int_equal(quota_steps(50000, CGW_QUOTA_MAX, 4, 100000), 3);
 }
 
+
+/* --- latency promises ------------------------------------------------ */
+
+static void test_wait_bucket_is_runqlat(void **state)
+{
+	(void)state;
+	/* runqlat: slot = log2(us), 0 for 0 and 1 us */
+	assert_int_equal(cgw_wait_bucket(0), 0);
+	assert_int_equal(cgw_wait_bucket(1999), 0);
+	assert_int_equal(cgw_wait_bucket(2000), 1);
+	assert_int_equal(cgw_wait_bucket(3999), 1);
+	assert_int_equal(cgw_wait_bucket(4000), 2);
+	assert_int_equal(cgw_wait_bucket(1023999), 9);
+	assert_int_equal(cgw_wait_bucket(1024000), 10);
+	assert_int_equal(cgw_wait_bucket(UINT64_MAX), CGW_HIST_BUCKETS - 1);
+	for (uint32_t b = 1; b < CGW_HIST_BUCKETS - 1; b++) {
+		assert_int_equal(cgw_wait_bucket(cgw_bucket_lo_us(b) * 1000), b);
+		assert_int_equal(
+			cgw_wait_bucket(cgw_bucket_hi_us(b) * 1000 - 1), b);
+	}
+}
+
+static void test_wait_params(void **state)
+{
+	struct cgw_wait_params p;
+
+	(void)state;
+	/* 1 ms sits in [512, 1024) us: 23 of its 512 whole-us values are
+	 * above 1000 us */
+	assert_int_equal(cgw_wait_params(1000000, 990, &p), 0);
+	assert_int_equal(p.limit_us, 1000);
+	assert_int_equal(p.pmil, 990);
+	assert_int_equal(p.min, CGW_WAIT_MIN_SAMPLES);
+	for (uint32_t b = 0; b < 9; b++)
+		assert_int_equal(p.wgt[b], 0);
+	assert_int_equal(p.wgt[9], (23 << 10) / 512);
+	for (uint32_t b = 10; b < CGW_HIST_BUCKETS; b++)
+		assert_int_equal(p.wgt[b], 1024);
+	/* a limit at a bucket's top: nothing of its bucket is above it */
+	assert_int_equal(cgw_wait_params(1023000, 990, &p), 0);
+	assert_int_equal(p.wgt[9], 0);
+	assert_int_equal(p.wgt[10], 1024);
+	/* a limit at a bucket's bottom: all but one value is above it */
+	assert_int_equal(cgw_wait_params(1024000, 500, &p), 0);
+	assert_int_equal(p.wgt[10], (1023 << 10) / 1024);
+	assert_int_equal(p.wgt[9], 0);
+	assert_int_equal(cgw_wait_params(999, 990, &p), -EINVAL);
+	assert_int_equal(cgw_wait_params(1000000, 1000, &p), -EINVAL);
+	assert_int_equal(cgw_wait_params(1000000, 0, &p), -EINVAL);
+}
+
+static void test_hist_stats(void **state)
+{
+	uint32_t d[CGW_HIST_BUCKETS] = { 0 };
+	struct cgw_hist_stats s;
+
+	(void)state;
+	cgw_hist_stats(d, 990, 500, &s);
+	assert_int_equal(s.count, 0);
+	assert_int_equal(s.us[0], 0);
+	assert_int_equal(s.max_us, 0);
+	/* 98 waits of 0-1 us, 2 of 4-8 ms: p50 in bucket 0, p99 (rank 99)
+	 * half-way through bucket 12, the max its bound */
+	d[0] = 98;
+	d[12] = 2;
+	cgw_hist_stats(d, 990, 500, &s);
+	assert_int_equal(s.count, 100);
+	assert_int_equal(s.us[1], 2 * 50 / 98);
+	assert_int_equal(s.us[0], 4096 + 4096 / 2);
+	assert_int_equal(s.max_us, 8192);
+	/* rank 98 is the last of bucket 0: its top */
+	cgw_hist_stats(d, 980, 10, &s);
+	assert_int_equal(s.us[0], 2);
+	assert_int_equal(s.us[1], 0);
+	/* one wait: every percentile is it */
+	memset(d, 0, sizeof(d));
+	d[5] = 1;
+	cgw_hist_stats(d, 990, 1, &s);
+	assert_int_equal(s.us[0], 64);
+	assert_int_equal(s.us[1], 64);
+}
+
+static void test_wait_raise(void **state)
+{
+	(void)state;
+	/* doubles from where it is, up to 16 x the original */
+	assert_int_equal(cgw_wait_raise(1024, 1024, 262144), 2048);
+	assert_int_equal(cgw_wait_raise(8192, 1024, 262144), 16384);
+	assert_int_equal(cgw_wait_raise(16384, 1024, 262144), 16384);
+	assert_int_equal(cgw_wait_raise(12000, 1024, 262144), 16384);
+	/* and the hierarchy's maximum */
+	assert_int_equal(cgw_wait_raise(5000, 1000, 10000), 10000);
+	assert_int_equal(cgw_wait_raise(10000, 1000, 10000), 10000);
+	/* an operator's value above the bound is left alone */
+	assert_int_equal(cgw_wait_raise(50000, 1024, 262144), 50000);
+	/* a zero weight (bad read) still moves */
+	assert_int_equal(cgw_wait_raise(0, 0, 10000), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1043,6 +1142,10 @@ int main(void)
 		cmocka_unit_test(test_relax_weight_bounded),
 		cmocka_unit_test(test_relax_quota_exact),
 		cmocka_unit_test(test_relax_quota_bounded),
+		cmocka_unit_test(test_wait_bucket_is_runqlat),
+		cmocka_unit_test(test_wait_params),
+		cmocka_unit_test(test_hist_stats),
+		cmocka_unit_test(test_wait_raise),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

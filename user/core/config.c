@@ -38,12 +38,21 @@
 #include "trust.h"
 #include "units.h"
 
+#define USEC UINT64_C(1000)
 #define MSEC UINT64_C(1000000)
 #define SEC UINT64_C(1000000000)
 #define PERCENT 10000U /* ppm */
 #define TEXT_MAX 256 /* section names and keys kept for messages */
 
-enum vtype { VT_DURATION, VT_SHARE, VT_UINT, VT_PATH, VT_LISTEN, VT_SOCKET };
+enum vtype {
+	VT_DURATION,
+	VT_SHARE,
+	VT_UINT,
+	VT_PATH,
+	VT_LISTEN,
+	VT_SOCKET,
+	VT_PCTL, /* a percentile: 99 or 99.9 (or 99%), kept in ppm */
+};
 
 struct key_spec {
 	const char *name;
@@ -85,7 +94,7 @@ static const struct key_spec agent_keys[AK_NR] = {
 	[AK_STATUS] = { "status_socket", VT_SOCKET, 0, 0, 0 },
 };
 
-enum { GK_PATH, GK_MIN, GK_MAX, GK_SCOPE, GK_NR };
+enum { GK_PATH, GK_MIN, GK_MAX, GK_SCOPE, GK_WAIT, GK_WAIT_PCTL, GK_NR };
 _Static_assert((int)AK_NR >= (int)GK_NR, "sect_keys.line too small");
 
 static const struct key_spec group_keys[GK_NR] = {
@@ -93,6 +102,13 @@ static const struct key_spec group_keys[GK_NR] = {
 	[GK_MIN] = { "min_share", VT_SHARE, 1, CGW_PPM, 0 },
 	[GK_MAX] = { "max_share", VT_SHARE, 1, CGW_PPM, 0 },
 	[GK_SCOPE] = { "scope", VT_PATH, 0, 0, 0 },
+	/* a wait below 10 us is below what a switch costs to measure; one
+	 * above 1 s is not a latency promise */
+	[GK_WAIT] = { "max_wait", VT_DURATION, 10 * USEC, 1 * SEC, 0 },
+	/* p50 .. p99.9: beyond, a span of 100 ms rarely holds the waits
+	 * to judge it */
+	[GK_WAIT_PCTL] = { "max_wait_percentile", VT_PCTL, 50 * PERCENT,
+			   999 * PERCENT / 10, 99 * PERCENT },
 };
 
 /* Where each key of a section was set (0: not set). */
@@ -205,6 +221,10 @@ static void fmt_value(const struct key_spec *ks, uint64_t v, char *buf,
 	case VT_SHARE:
 		cgw_format_share((uint32_t)v, buf, len);
 		break;
+	case VT_PCTL:
+		cgw_format_share((uint32_t)v, buf, len);
+		buf[strcspn(buf, "%")] = '\0';
+		break;
 	default:
 		snprintf(buf, len, "%" PRIu64, v);
 		break;
@@ -242,6 +262,21 @@ static int parse_raw(const struct key_spec *ks, const char *s, uint64_t *v)
 		if (!err)
 			*v = ppm;
 		return err;
+	case VT_PCTL: {
+		char buf[32];
+
+		if (snprintf(buf, sizeof(buf), "%s%s", s,
+			     s[0] && s[strlen(s) - 1] == '%' ? "" : "%") >=
+		    (int)sizeof(buf))
+			return -EINVAL;
+		err = cgw_parse_share(buf, &ppm);
+		if (err)
+			return err;
+		if (ppm % (PERCENT / 10))
+			return -EINVAL; /* one decimal: per mille */
+		*v = ppm;
+		return 0;
+	}
 	default:
 		return parse_uint(s, v);
 	}
@@ -251,6 +286,7 @@ static const char *const type_hint[] = {
 	[VT_DURATION] = "a duration such as 10ms, 250us or 1.5s",
 	[VT_SHARE] = "a share such as 50% or 12.5%",
 	[VT_UINT] = "a whole number",
+	[VT_PCTL] = "a percentile such as 99 or 99.9",
 };
 
 /* Parses and range-checks a value; reports and returns -1 if it is bad. */
@@ -574,6 +610,10 @@ static void group_key(struct loader *l, const char *name, const char *value)
 		l->g->min_ppm = (uint32_t)v;
 	else if (i == GK_MAX)
 		l->g->max_ppm = (uint32_t)v;
+	else if (i == GK_WAIT)
+		l->g->max_wait_ns = v;
+	else if (i == GK_WAIT_PCTL)
+		l->g->wait_pmil = (uint32_t)(v / (PERCENT / 10));
 }
 
 static int handler(void *user, const char *section, const char *name,
@@ -643,9 +683,14 @@ static void check_group(struct loader *l)
 
 	if (!k->line[GK_PATH])
 		err_sect(l, "missing 'path'");
-	if (!k->line[GK_MIN] && !k->line[GK_MAX])
-		err_sect(l, "needs min_share or max_share");
+	if (!k->line[GK_MIN] && !k->line[GK_MAX] && !k->line[GK_WAIT])
+		err_sect(l, "needs min_share, max_share or max_wait");
+	if (k->line[GK_WAIT_PCTL] && !k->line[GK_WAIT])
+		err_at(l, k->line[GK_WAIT_PCTL], "max_wait_percentile",
+		       "needs max_wait in the same section");
 	check_scope(l, k, l->g);
+	if (g->max_wait_ns && !g->wait_pmil)
+		g->wait_pmil = 990;
 	if (!g->min_ppm || !g->max_ppm || g->min_ppm < g->max_ppm)
 		return;
 	cgw_format_share(g->min_ppm, lo, sizeof(lo));

@@ -25,6 +25,10 @@ struct cgw_group_cfg {
 	bool pattern;
 	uint32_t min_ppm; /* 0: no minimum */
 	uint32_t max_ppm; /* 0: no maximum */
+	/* max_wait: this percentile (per mille, default 990) of the group's
+	 * run-queue waits stays at or below max_wait_ns (0: no promise) */
+	uint64_t max_wait_ns;
+	uint32_t wait_pmil;
 	/* the subtree the agent may write in for this group: the group's
 	 * path or an ancestor of it; default its top-level cgroup ("" for
 	 * a pattern with a glob at the top: each match's top-level one) */

@@ -16,6 +16,7 @@ static const char *const why_names[CGW_WHY_NR] = {
 	[CGW_WHY_RELAX] = "relax",	 [CGW_WHY_ORIGINAL] = "original",
 	[CGW_WHY_CAP] = "cap",		 [CGW_WHY_ESCALATION] = "escalation",
 	[CGW_WHY_UNCAP] = "uncap",
+	[CGW_WHY_WAIT] = "wait",
 };
 
 static const char *const kind_names[CGW_NR_KINDS] = {

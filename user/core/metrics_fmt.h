@@ -26,6 +26,7 @@ enum cgw_why {
 	CGW_WHY_CAP, /* a maximum's quota */
 	CGW_WHY_ESCALATION, /* a competitor capped for a minimum */
 	CGW_WHY_UNCAP, /* a quota stepped back toward its original */
+	CGW_WHY_WAIT, /* a weight raised for a wait promise (max_wait) */
 	CGW_WHY_NR,
 };
 

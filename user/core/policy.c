@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "cgwarden.h"
 #include "policy.h"
 
 typedef unsigned __int128 u128;
@@ -578,4 +579,74 @@ uint32_t cgw_ctl_surplus_ppm(uint32_t min_ppm, uint32_t margin_ppm)
 
 	return (uint32_t)min_u64((uint64_t)min_ppm + margin_ppm + band,
 				 PPM_ONE);
+}
+
+int cgw_wait_params(uint64_t limit_ns, uint32_t pmil,
+		    struct cgw_wait_params *out)
+{
+	uint64_t us = limit_ns / 1000;
+	uint32_t bucket;
+
+	if (!us || us > UINT32_MAX || pmil < 1 || pmil >= 1000)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->limit_us = (uint32_t)us;
+	bucket = cgw_wait_bucket(limit_ns);
+	for (uint32_t b = bucket + 1; b < CGW_HIST_BUCKETS; b++)
+		out->wgt[b] = 1024;
+	/* waits of whole us in [lo, hi); above the limit: limit+1 .. hi-1 */
+	if (bucket < CGW_HIST_BUCKETS - 1) {
+		uint64_t lo = cgw_bucket_lo_us(bucket);
+		uint64_t hi = cgw_bucket_hi_us(bucket);
+
+		out->wgt[bucket] =
+			us + 1 >= hi ? 0 : (uint32_t)(((hi - us - 1) << 10) / (hi - lo));
+	}
+	out->pmil = pmil;
+	out->min = CGW_WAIT_MIN_SAMPLES;
+	return 0;
+}
+
+static uint64_t hist_rank(uint64_t count, uint32_t pmil)
+{
+	uint64_t r = (count * pmil + 999) / 1000;
+
+	return r ? r : 1;
+}
+
+void cgw_hist_stats(const uint32_t *d, uint32_t pmil0, uint32_t pmil1,
+		    struct cgw_hist_stats *out)
+{
+	uint64_t rank[2], cum = 0;
+	uint32_t max = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (uint32_t b = 0; b < CGW_HIST_BUCKETS; b++) {
+		out->count += d[b];
+		if (d[b])
+			max = b;
+	}
+	if (!out->count)
+		return;
+	out->max_us = (uint32_t)cgw_bucket_hi_us(max);
+	rank[0] = hist_rank(out->count, pmil0);
+	rank[1] = hist_rank(out->count, pmil1);
+	for (uint32_t b = 0; b < CGW_HIST_BUCKETS; b++) {
+		uint64_t lo = cgw_bucket_lo_us(b), w = cgw_bucket_hi_us(b) - lo;
+
+		for (int k = 0; k < 2; k++)
+			if (d[b] && cum < rank[k] && cum + d[b] >= rank[k])
+				out->us[k] = (uint32_t)(lo + w * (rank[k] - cum) /
+								d[b]);
+		cum += d[b];
+	}
+}
+
+uint64_t cgw_wait_raise(uint64_t cur, uint64_t orig, uint64_t wmax)
+{
+	uint64_t bound = min_u64(wmax, max_u64(orig, 1) * CGW_WAIT_RAISE_MAX);
+
+	if (cur >= bound)
+		return cur;
+	return min_u64(bound, max_u64(cur, 1) * 2);
 }

@@ -13,6 +13,8 @@
 
 /* the weight ranges and the v1 <-> v2 conversion */
 #include "cpuctl.h"
+/* the wait histogram's buckets */
+#include "cgwarden.h"
 
 /* One cgroup in a sibling set, as the last closed window saw it. */
 struct cgw_sib {
@@ -266,5 +268,47 @@ void cgw_ctl_relax(const struct cgw_ctl *c, const struct cgw_ctl_params *p,
 
 /* Surplus threshold to ask of the kernel: above target + band. */
 uint32_t cgw_ctl_surplus_ppm(uint32_t min_ppm, uint32_t margin_ppm);
+
+/* --- latency promises (max_wait) ------------------------------------ */
+
+/*
+ * How the window clock judges "the @pmil-th per mille of the run-queue
+ * waits stays at or below @limit_ns": per histogram bucket, how much of a
+ * wait in it counts as above the limit (@wgt, 1/1024ths: all of it above
+ * the limit's bucket, the part of that bucket above the limit, waits taken
+ * as spread evenly over a bucket, none below), and the waits a span needs
+ * before it is judged, CGW_WAIT_MIN_SAMPLES.  A breach also needs two
+ * waits above the limit, whatever the percentile allows: at 1,000 wake-ups
+ * a second a 100 ms span holds ~90 waits, too few for p99 to be more than
+ * its largest wait, and one outlier is not a broken promise.
+ */
+#define CGW_WAIT_MIN_SAMPLES 20
+struct cgw_wait_params {
+	uint32_t limit_us, pmil, min;
+	uint32_t wgt[CGW_HIST_BUCKETS];
+};
+int cgw_wait_params(uint64_t limit_ns, uint32_t pmil,
+		    struct cgw_wait_params *out);
+
+/* Waits of histogram @d (CGW_HIST_BUCKETS buckets): how many, the bound
+ * of the highest bucket used (us), and the waits at two per mille ranks
+ * (nearest rank, interpolated linearly inside its bucket; 0 without
+ * waits). */
+struct cgw_hist_stats {
+	uint64_t count;
+	uint32_t max_us;
+	uint32_t us[2];
+};
+void cgw_hist_stats(const uint32_t *d, uint32_t pmil0, uint32_t pmil1,
+		    struct cgw_hist_stats *out);
+
+/*
+ * The weight to write for a breached wait promise whose weight is @cur
+ * (@orig before the agent raised it): double it, up to
+ * CGW_WAIT_RAISE_MAX times the original and the hierarchy's @wmax.
+ * Returns @cur when it is already there: weights can do no more.
+ */
+#define CGW_WAIT_RAISE_MAX 16
+uint64_t cgw_wait_raise(uint64_t cur, uint64_t orig, uint64_t wmax);
 
 #endif

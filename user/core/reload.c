@@ -10,6 +10,7 @@ bool cgw_reload_same_section(const struct cgw_group_cfg *a,
 {
 	return !strcmp(a->name, b->name) && !strcmp(a->path, b->path) &&
 	       a->min_ppm == b->min_ppm && a->max_ppm == b->max_ppm &&
+	       a->max_wait_ns == b->max_wait_ns && a->wait_pmil == b->wait_pmil &&
 	       !strcmp(a->scope, b->scope);
 }
 
