@@ -14,8 +14,8 @@
  *  - notices a line that inih dropped without calling the handler (a syntax
  *    error): inih itself only returns the first one.
  *
- * Every error is collected in struct cgw_diag as "FILE:LINE: KEY: message";
- * parsing never stops at the first one.
+ * Every error is collected in struct cgw_diag as "FILE:LINE: KEY: message",
+ * its LINE also kept as a number; parsing never stops at the first one.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -145,14 +145,15 @@ struct loader {
 	struct sect_keys gkeys[CGW_MAX_GROUPS];
 };
 
-void cgw_diag_add(struct cgw_diag *d, const char *fmt, ...)
+void cgw_diag_add(struct cgw_diag *d, int line, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (d->n >= sizeof(d->msg) / sizeof(d->msg[0])) {
+	if (d->n >= CGW_DIAG_MAX) {
 		d->dropped++;
 		return;
 	}
+	d->line[d->n] = line;
 	va_start(ap, fmt);
 	vsnprintf(d->msg[d->n++], sizeof(d->msg[0]), fmt, ap);
 	va_end(ap);
@@ -168,7 +169,7 @@ err_at(struct loader *l, int line, const char *what, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	cgw_diag_add(l->diag, "%s:%d: %s: %s", l->file, line, what, buf);
+	cgw_diag_add(l->diag, line, "%s:%d: %s: %s", l->file, line, what, buf);
 }
 
 #define err_key(l, key, ...) err_at(l, (l)->lineno, key, __VA_ARGS__)
@@ -192,7 +193,7 @@ static void syntax_error(struct loader *l, int line)
 {
 	if (!l->first_syntax)
 		l->first_syntax = line;
-	cgw_diag_add(l->diag, "%s:%d: syntax error", l->file, line);
+	cgw_diag_add(l->diag, line, "%s:%d: syntax error", l->file, line);
 }
 
 static void fmt_value(const struct key_spec *ks, uint64_t v, char *buf,
@@ -478,7 +479,7 @@ static int open_root(struct loader *l)
 	l->root_fd = open(l->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (l->root_fd < 0) {
 		l->root_failed = true;
-		cgw_diag_add(l->diag, "%s: cannot open: %s", l->root,
+		cgw_diag_add(l->diag, 0, "%s: cannot open: %s", l->root,
 			     strerror(errno));
 	}
 	return l->root_fd;
@@ -801,8 +802,9 @@ static bool too_long(struct loader *l, char *str, int num)
 		return false;
 	while (c != '\n' && c != EOF)
 		c = getc(l->f);
-	cgw_diag_add(l->diag, "%s:%d: line too long (at most %d characters)",
-		     l->file, l->lineno, num - 2);
+	cgw_diag_add(l->diag, l->lineno,
+		     "%s:%d: line too long (at most %d characters)", l->file,
+		     l->lineno, num - 2);
 	if (*skip_space(str) == '[') {
 		close_section(l); /* its keys would land in the wrong one */
 		l->kind = SK_SKIP;
@@ -880,37 +882,28 @@ static void check_agent(struct loader *l)
 	       "cooldown (%s) must not be shorter than window (%s)", c, w);
 }
 
-/* Line of a "FILE:LINE: ..." message; 0 for file-level messages. */
-static long msg_line(const struct loader *l, const char *msg)
-{
-	size_t n = strlen(l->file);
-
-	if (strncmp(msg, l->file, n) || msg[n] != ':' ||
-	    !isdigit((unsigned char)msg[n + 1]))
-		return 0;
-	return strtol(msg + n + 1, NULL, 10);
-}
-
 /*
  * Section-level checks run when a section ends, after its keys: put the
- * messages back in line order (insertion sort, stable, at most 64).
+ * messages back in the order of d->line (insertion sort, stable, at most
+ * CGW_DIAG_MAX).
  */
-static void sort_diag(struct loader *l)
+static void sort_diag(struct cgw_diag *d)
 {
-	struct cgw_diag *d = l->diag;
 	char tmp[sizeof(d->msg[0])];
 	size_t i, j;
-	long line;
+	int line;
 
 	for (i = 1; i < d->n; i++) {
-		line = msg_line(l, d->msg[i]);
-		for (j = i; j > 0 && msg_line(l, d->msg[j - 1]) > line; j--)
+		line = d->line[i];
+		for (j = i; j > 0 && d->line[j - 1] > line; j--)
 			;
 		if (j == i)
 			continue;
 		memcpy(tmp, d->msg[i], sizeof(tmp));
 		memmove(d->msg[j + 1], d->msg[j], (i - j) * sizeof(tmp));
 		memcpy(d->msg[j], tmp, sizeof(tmp));
+		memmove(&d->line[j + 1], &d->line[j], (i - j) * sizeof(line));
+		d->line[j] = line;
 	}
 }
 
@@ -931,7 +924,7 @@ static void finish(struct loader *l)
 	cfg->retake_ns = l->agent.val[AK_RETAKE];
 	/* no groups is valid: the agent idles (the commented example config
 	 * a package installs must pass --check) */
-	sort_diag(l);
+	sort_diag(l->diag);
 }
 
 void cgw_config_defaults(struct cgw_config *cfg)
@@ -975,30 +968,30 @@ static void loader_init(struct loader *l, const char *file, const char *root,
 static int slurp(struct loader *l)
 {
 	char err[PATH_MAX + 128];
-	size_t len = 0, line = 1;
+	size_t len = 0;
 	ssize_t n;
-	int fd, rc = 0;
+	int fd, line = 1, rc = 0; /* CONFIG_MAX_BYTES bounds line */
 
 	fd = cgw_trust_open(l->file, err, sizeof(err));
 	if (fd < 0) {
-		cgw_diag_add(l->diag, "%s", err);
+		cgw_diag_add(l->diag, 0, "%s", err);
 		return fd;
 	}
 	l->text = malloc(CONFIG_MAX_BYTES + 1);
 	if (!l->text) {
 		close(fd);
-		cgw_diag_add(l->diag, "%s: %s", l->file, strerror(ENOMEM));
+		cgw_diag_add(l->diag, 0, "%s: %s", l->file, strerror(ENOMEM));
 		return -ENOMEM;
 	}
 	while ((n = read(fd, l->text + len, CONFIG_MAX_BYTES + 1 - len)) > 0)
 		len += (size_t)n;
 	if (n < 0) {
 		rc = -errno;
-		cgw_diag_add(l->diag, "%s: cannot read: %s", l->file,
+		cgw_diag_add(l->diag, 0, "%s: cannot read: %s", l->file,
 			     strerror(errno));
 	} else if (len > CONFIG_MAX_BYTES) {
 		rc = -EFBIG;
-		cgw_diag_add(l->diag, "%s: larger than %d bytes", l->file,
+		cgw_diag_add(l->diag, 0, "%s: larger than %d bytes", l->file,
 			     CONFIG_MAX_BYTES);
 	}
 	close(fd);
@@ -1011,8 +1004,8 @@ static int slurp(struct loader *l)
 			rc = -EINVAL;
 		if (rc)
 			cgw_diag_add(
-				l->diag,
-				"%s:%zu: %s byte 0x%02x: the file must be text",
+				l->diag, line,
+				"%s:%d: %s byte 0x%02x: the file must be text",
 				l->file, line, c ? "control" : "NUL", c);
 	}
 	l->text[len] = '\0';
@@ -1020,7 +1013,7 @@ static int slurp(struct loader *l)
 		l->f = fmemopen(l->text, len ? len : 1, "r");
 		if (!l->f) {
 			rc = -errno;
-			cgw_diag_add(l->diag, "%s: %s", l->file,
+			cgw_diag_add(l->diag, 0, "%s: %s", l->file,
 				     strerror(errno));
 		}
 	}
@@ -1036,12 +1029,12 @@ static int parse(struct loader *l)
 		return rc;
 	rc = ini_parse_stream(reader, l, handler, l);
 	if (l->read_err) {
-		cgw_diag_add(l->diag, "%s: cannot read: %s", l->file,
+		cgw_diag_add(l->diag, 0, "%s: cannot read: %s", l->file,
 			     strerror(l->read_err));
 		return -l->read_err;
 	}
 	if (rc < 0) {
-		cgw_diag_add(l->diag, "%s: %s", l->file, strerror(ENOMEM));
+		cgw_diag_add(l->diag, 0, "%s: %s", l->file, strerror(ENOMEM));
 		return -ENOMEM;
 	}
 	if (rc > 0 && rc != l->first_syntax)
@@ -1061,7 +1054,7 @@ int cgw_config_load(const char *file, const char *cgroup_root,
 	snprintf(cfg->file, sizeof(cfg->file), "%s", file);
 	l = calloc(1, sizeof(*l));
 	if (!l) {
-		cgw_diag_add(diag, "%s: %s", file, strerror(ENOMEM));
+		cgw_diag_add(diag, 0, "%s: %s", file, strerror(ENOMEM));
 		return -ENOMEM;
 	}
 	loader_init(l, file, cgroup_root, cfg, diag);
