@@ -3,16 +3,9 @@
  * cgwarden configuration loader.
  *
  * libinih parses the file: keys, values, comments, white space, inline
- * comments and syntax errors are all its business.  Debian's build of it
- * passes no line number to the handler and does not call it for section
- * headers, so the file is fed to ini_parse_stream() through reader(), an
- * fgets() wrapper which
- *  - counts lines: while the handler runs, l->lineno is the key's line;
- *  - notes "[name]" header lines, so that empty sections are seen, errors
- *    about a whole section cite its header line and a repeated header is
- *    caught as a duplicate;
- *  - notices a line that inih dropped without calling the handler (a syntax
- *    error): inih itself only returns the first one.
+ * comments and syntax errors are all its business.  What Debian's build of
+ * it does not tell the handler (line numbers, section headers, every syntax
+ * error) a shadow reader in front of it finds out: see above classify().
  *
  * Every error is collected in struct cgw_diag as "FILE:LINE: KEY: message",
  * its LINE also kept as a number; parsing never stops at the first one.
@@ -108,6 +101,9 @@ struct agent_sect {
 
 enum sect_kind { SK_NONE, SK_AGENT, SK_GROUP, SK_SKIP };
 
+/* The handler call inih owes for a line: none, for a key, a continuation. */
+enum call_due { DUE_NONE, DUE_KEY, DUE_CONT };
+
 struct loader {
 	const char *file;
 	const char *root;
@@ -121,10 +117,8 @@ struct loader {
 
 	/* reader() state */
 	int lineno;
-	bool expect_call; /* inih must call the handler for this line */
-	bool cont; /* this line continues the previous key's value */
+	enum call_due due; /* for this line; the handler clears it */
 	bool have_key; /* a key since the last header (inih's prev_name) */
-	int handled; /* line of the latest handler call */
 	int first_syntax; /* first syntax error reported, 0: none */
 
 	/* the section being read */
@@ -581,11 +575,13 @@ static int handler(void *user, const char *section, const char *name,
 		   const char *value)
 {
 	struct loader *l = user;
+	bool cont;
 
-	(void)section; /* reader() tracks sections, see the top comment */
-	l->handled = l->lineno;
+	(void)section; /* classify() opens sections: see above it */
+	cont = l->due == DUE_CONT;
+	l->due = DUE_NONE;
 	l->have_key = true;
-	if (l->cont) {
+	if (cont) {
 		err_key(l, name, "continuation lines are not supported");
 		return 1;
 	}
@@ -765,6 +761,26 @@ static const char *skip_space(const char *p)
 }
 
 /*
+ * The shadow reader.  inih reads the file through reader(), which looks at
+ * each line before inih does, only to make up for what Debian's libinih (r55,
+ * built without INI_HANDLER_LINENO and INI_CALL_HANDLER_ON_NEW_SECTION) does
+ * not tell the handler:
+ *  - the line: reader() counts lines, l->lineno is the handler's line;
+ *  - section headers: the handler is never called for one, so an empty
+ *    section, a header's line and a repeated header would go unseen (and
+ *    the name inih passes is cut to 49 bytes); classify() opens sections;
+ *  - syntax errors: inih returns the first one's line, and no more;
+ *    classify() notes the lines inih owes a handler call (l->due), reader()
+ *    reports those it did not get (parse() adds inih's first if another,
+ *    as for "[a ;b]", which inih does not take as a header);
+ *  - continuation lines: inih passes one as the previous key again; telling
+ *    them apart takes mirroring inih's prev_name (l->have_key);
+ *  - long lines: r55 splits one longer than its buffer and reads the rest
+ *    as further lines; too_long() drops the rest instead.
+ * It parses no key and no value: those are the handler's.
+ */
+
+/*
  * What inih will make of a line, in the order it decides: comment or blank,
  * continuation of the previous value, "[section]", otherwise "key = value".
  */
@@ -778,15 +794,14 @@ static void classify(struct loader *l, const char *line)
 	if (!*s || strchr(";#", *s))
 		return;
 	if (s > p && l->have_key) {
-		l->cont = true;
-		l->expect_call = true;
+		l->due = DUE_CONT;
 		return;
 	}
 	end = *s == '[' ? strchr(s, ']') : NULL;
 	if (end)
 		open_section(l, s + 1, (size_t)(end - s - 1));
 	else
-		l->expect_call = true;
+		l->due = DUE_KEY;
 }
 
 /* inih's buffer is @num bytes: a longer line is reported and dropped. */
@@ -818,10 +833,9 @@ static char *reader(char *str, int num, void *stream)
 {
 	struct loader *l = stream;
 
-	if (l->expect_call && l->handled != l->lineno)
+	if (l->due != DUE_NONE)
 		syntax_error(l, l->lineno);
-	l->expect_call = false;
-	l->cont = false;
+	l->due = DUE_NONE;
 	errno = 0;
 	if (!fgets(str, num, l->f)) {
 		if (ferror(l->f))
@@ -1038,7 +1052,7 @@ static int parse(struct loader *l)
 		return -ENOMEM;
 	}
 	if (rc > 0 && rc != l->first_syntax)
-		syntax_error(l, rc); /* missed by reader(), should not be */
+		syntax_error(l, rc); /* e.g. "[a ;b]": see above classify() */
 	finish(l);
 	return l->diag->n || l->diag->dropped ? -EINVAL : 0;
 }
