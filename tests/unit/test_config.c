@@ -147,7 +147,10 @@ static void dump_diag(const struct fixture *fx)
 		print_message("  diag: %s\n", fx->diag.msg[i]);
 }
 
-/* Is there a message starting "FILE:LINE: WHAT" ("FILE: WHAT" if !line)? */
+/*
+ * Is there a message starting "FILE:LINE: WHAT" ("FILE: WHAT" if !line),
+ * stored with that line?
+ */
 static int has_msg(const struct fixture *fx, int line, const char *what)
 {
 	char want[sizeof(fx->file) + 300];
@@ -159,7 +162,8 @@ static int has_msg(const struct fixture *fx, int line, const char *what)
 	else
 		snprintf(want, sizeof(want), "%s: %s", fx->file, what);
 	for (i = 0; i < fx->diag.n; i++)
-		if (!strncmp(fx->diag.msg[i], want, strlen(want)))
+		if (!strncmp(fx->diag.msg[i], want, strlen(want)) &&
+		    fx->diag.line[i] == line)
 			return 1;
 	return 0;
 }
@@ -1138,6 +1142,68 @@ static void test_many_errors_one_pass(void **state)
 	assert_true(strstr(fx->diag.msg[7], ":16: syntax error"));
 }
 
+/*
+ * Each message keeps its line as a number, and they come sorted on it
+ * whatever the order they were found in: here 5 (seen when line 6 is read),
+ * 7, 3 (when [batch] ends at line 8), then the cgroup root's (line 9; about
+ * no line, so it goes first).
+ */
+static void test_diag_lines_sorted(void **state)
+{
+	static const char *const f[] = {
+		"; lines 3, 5 and 7 are wrong", /* 1 */
+		"",				/* 2 */
+		"[batch]",			/* 3: no path */
+		"max_share = 25%",		/* 4 */
+		"junk",				/* 5 */
+		"",				/* 6 */
+		"bogus = 1",			/* 7 */
+		"[web]",			/* 8 */
+		"path = shop/web",		/* 9: the root is missing */
+		"min_share = 1%",		/* 10 */
+		NULL,
+	};
+	static const int want[] = { 0, 3, 5, 7 };
+	struct fixture *fx = *state;
+	char missing[sizeof(root) + 16];
+	char prefix[sizeof(fx->file) + 16];
+
+	snprintf(missing, sizeof(missing), "%s/nope", root);
+	write_lines(fx, f);
+	assert_int_equal(cgw_config_load(fx->file, missing, fx->cfg, &fx->diag),
+			 -EINVAL);
+	assert_nmsg(fx, 4);
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(fx->diag.line[i], want[i]);
+		if (!want[i])
+			continue;
+		snprintf(prefix, sizeof(prefix), "%s:%d: ", fx->file, want[i]);
+		assert_int_equal(
+			strncmp(fx->diag.msg[i], prefix, strlen(prefix)), 0);
+	}
+	assert_int_equal(strncmp(fx->diag.msg[0], missing, strlen(missing)), 0);
+	assert_msg(fx, 3, "[batch]: missing 'path'");
+	assert_msg(fx, 5, "syntax error");
+	assert_msg(fx, 7, "bogus: unknown key");
+}
+
+/* A control byte is refused before inih sees the file, with its line. */
+static void test_control_byte_line(void **state)
+{
+	static const char text[] =
+		"[web]\npath = shop/web\nmin\001_share = 1%\n";
+	struct fixture *fx = *state;
+	FILE *f = fopen(fx->file, "we");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, sizeof(text) - 1, f),
+			 sizeof(text) - 1);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(load(fx), -EINVAL);
+	assert_msg(fx, 3, "control byte 0x01: the file must be text");
+	assert_nmsg(fx, 1);
+}
+
 /* --- metrics and status_socket (issue 11) ---------------------------------- */
 
 static void test_metrics_off_by_default(void **state)
@@ -1342,6 +1408,8 @@ int main(void)
 		T(test_header_with_comment),
 		T(test_diag_overflow),
 		T(test_many_errors_one_pass),
+		T(test_diag_lines_sorted),
+		T(test_control_byte_line),
 		T(test_metrics_off_by_default),
 		T(test_metrics_ipv4),
 		T(test_metrics_ipv6),

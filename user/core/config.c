@@ -3,19 +3,12 @@
  * cgwarden configuration loader.
  *
  * libinih parses the file: keys, values, comments, white space, inline
- * comments and syntax errors are all its business.  Debian's build of it
- * passes no line number to the handler and does not call it for section
- * headers, so the file is fed to ini_parse_stream() through reader(), an
- * fgets() wrapper which
- *  - counts lines: while the handler runs, l->lineno is the key's line;
- *  - notes "[name]" header lines, so that empty sections are seen, errors
- *    about a whole section cite its header line and a repeated header is
- *    caught as a duplicate;
- *  - notices a line that inih dropped without calling the handler (a syntax
- *    error): inih itself only returns the first one.
+ * comments and syntax errors are all its business.  What Debian's build of
+ * it does not tell the handler (line numbers, section headers, every syntax
+ * error) a shadow reader in front of it finds out: see above classify().
  *
- * Every error is collected in struct cgw_diag as "FILE:LINE: KEY: message";
- * parsing never stops at the first one.
+ * Every error is collected in struct cgw_diag as "FILE:LINE: KEY: message",
+ * its LINE also kept as a number; parsing never stops at the first one.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -124,6 +117,9 @@ struct agent_sect {
 
 enum sect_kind { SK_NONE, SK_AGENT, SK_GROUP, SK_SKIP };
 
+/* The handler call inih owes for a line: none, for a key, a continuation. */
+enum call_due { DUE_NONE, DUE_KEY, DUE_CONT };
+
 struct loader {
 	const char *file;
 	const char *root;
@@ -137,10 +133,8 @@ struct loader {
 
 	/* reader() state */
 	int lineno;
-	bool expect_call; /* inih must call the handler for this line */
-	bool cont; /* this line continues the previous key's value */
+	enum call_due due; /* for this line; the handler clears it */
 	bool have_key; /* a key since the last header (inih's prev_name) */
-	int handled; /* line of the latest handler call */
 	int first_syntax; /* first syntax error reported, 0: none */
 
 	/* the section being read */
@@ -161,14 +155,15 @@ struct loader {
 	struct sect_keys gkeys[CGW_MAX_GROUPS];
 };
 
-void cgw_diag_add(struct cgw_diag *d, const char *fmt, ...)
+void cgw_diag_add(struct cgw_diag *d, int line, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (d->n >= sizeof(d->msg) / sizeof(d->msg[0])) {
+	if (d->n >= CGW_DIAG_MAX) {
 		d->dropped++;
 		return;
 	}
+	d->line[d->n] = line;
 	va_start(ap, fmt);
 	vsnprintf(d->msg[d->n++], sizeof(d->msg[0]), fmt, ap);
 	va_end(ap);
@@ -184,7 +179,7 @@ err_at(struct loader *l, int line, const char *what, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	cgw_diag_add(l->diag, "%s:%d: %s: %s", l->file, line, what, buf);
+	cgw_diag_add(l->diag, line, "%s:%d: %s: %s", l->file, line, what, buf);
 }
 
 #define err_key(l, key, ...) err_at(l, (l)->lineno, key, __VA_ARGS__)
@@ -208,7 +203,7 @@ static void syntax_error(struct loader *l, int line)
 {
 	if (!l->first_syntax)
 		l->first_syntax = line;
-	cgw_diag_add(l->diag, "%s:%d: syntax error", l->file, line);
+	cgw_diag_add(l->diag, line, "%s:%d: syntax error", l->file, line);
 }
 
 static void fmt_value(const struct key_spec *ks, uint64_t v, char *buf,
@@ -514,7 +509,7 @@ static int open_root(struct loader *l)
 	l->root_fd = open(l->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (l->root_fd < 0) {
 		l->root_failed = true;
-		cgw_diag_add(l->diag, "%s: cannot open: %s", l->root,
+		cgw_diag_add(l->diag, 0, "%s: cannot open: %s", l->root,
 			     strerror(errno));
 	}
 	return l->root_fd;
@@ -620,11 +615,13 @@ static int handler(void *user, const char *section, const char *name,
 		   const char *value)
 {
 	struct loader *l = user;
+	bool cont;
 
-	(void)section; /* reader() tracks sections, see the top comment */
-	l->handled = l->lineno;
+	(void)section; /* classify() opens sections: see above it */
+	cont = l->due == DUE_CONT;
+	l->due = DUE_NONE;
 	l->have_key = true;
-	if (l->cont) {
+	if (cont) {
 		err_key(l, name, "continuation lines are not supported");
 		return 1;
 	}
@@ -809,6 +806,26 @@ static const char *skip_space(const char *p)
 }
 
 /*
+ * The shadow reader.  inih reads the file through reader(), which looks at
+ * each line before inih does, only to make up for what Debian's libinih (r55,
+ * built without INI_HANDLER_LINENO and INI_CALL_HANDLER_ON_NEW_SECTION) does
+ * not tell the handler:
+ *  - the line: reader() counts lines, l->lineno is the handler's line;
+ *  - section headers: the handler is never called for one, so an empty
+ *    section, a header's line and a repeated header would go unseen (and
+ *    the name inih passes is cut to 49 bytes); classify() opens sections;
+ *  - syntax errors: inih returns the first one's line, and no more;
+ *    classify() notes the lines inih owes a handler call (l->due), reader()
+ *    reports those it did not get (parse() adds inih's first if another,
+ *    as for "[a ;b]", which inih does not take as a header);
+ *  - continuation lines: inih passes one as the previous key again; telling
+ *    them apart takes mirroring inih's prev_name (l->have_key);
+ *  - long lines: r55 splits one longer than its buffer and reads the rest
+ *    as further lines; too_long() drops the rest instead.
+ * It parses no key and no value: those are the handler's.
+ */
+
+/*
  * What inih will make of a line, in the order it decides: comment or blank,
  * continuation of the previous value, "[section]", otherwise "key = value".
  */
@@ -822,15 +839,14 @@ static void classify(struct loader *l, const char *line)
 	if (!*s || strchr(";#", *s))
 		return;
 	if (s > p && l->have_key) {
-		l->cont = true;
-		l->expect_call = true;
+		l->due = DUE_CONT;
 		return;
 	}
 	end = *s == '[' ? strchr(s, ']') : NULL;
 	if (end)
 		open_section(l, s + 1, (size_t)(end - s - 1));
 	else
-		l->expect_call = true;
+		l->due = DUE_KEY;
 }
 
 /* inih's buffer is @num bytes: a longer line is reported and dropped. */
@@ -846,8 +862,9 @@ static bool too_long(struct loader *l, char *str, int num)
 		return false;
 	while (c != '\n' && c != EOF)
 		c = getc(l->f);
-	cgw_diag_add(l->diag, "%s:%d: line too long (at most %d characters)",
-		     l->file, l->lineno, num - 2);
+	cgw_diag_add(l->diag, l->lineno,
+		     "%s:%d: line too long (at most %d characters)", l->file,
+		     l->lineno, num - 2);
 	if (*skip_space(str) == '[') {
 		close_section(l); /* its keys would land in the wrong one */
 		l->kind = SK_SKIP;
@@ -861,10 +878,9 @@ static char *reader(char *str, int num, void *stream)
 {
 	struct loader *l = stream;
 
-	if (l->expect_call && l->handled != l->lineno)
+	if (l->due != DUE_NONE)
 		syntax_error(l, l->lineno);
-	l->expect_call = false;
-	l->cont = false;
+	l->due = DUE_NONE;
 	errno = 0;
 	if (!fgets(str, num, l->f)) {
 		if (ferror(l->f))
@@ -925,37 +941,28 @@ static void check_agent(struct loader *l)
 	       "cooldown (%s) must not be shorter than window (%s)", c, w);
 }
 
-/* Line of a "FILE:LINE: ..." message; 0 for file-level messages. */
-static long msg_line(const struct loader *l, const char *msg)
-{
-	size_t n = strlen(l->file);
-
-	if (strncmp(msg, l->file, n) || msg[n] != ':' ||
-	    !isdigit((unsigned char)msg[n + 1]))
-		return 0;
-	return strtol(msg + n + 1, NULL, 10);
-}
-
 /*
  * Section-level checks run when a section ends, after its keys: put the
- * messages back in line order (insertion sort, stable, at most 64).
+ * messages back in the order of d->line (insertion sort, stable, at most
+ * CGW_DIAG_MAX).
  */
-static void sort_diag(struct loader *l)
+static void sort_diag(struct cgw_diag *d)
 {
-	struct cgw_diag *d = l->diag;
 	char tmp[sizeof(d->msg[0])];
 	size_t i, j;
-	long line;
+	int line;
 
 	for (i = 1; i < d->n; i++) {
-		line = msg_line(l, d->msg[i]);
-		for (j = i; j > 0 && msg_line(l, d->msg[j - 1]) > line; j--)
+		line = d->line[i];
+		for (j = i; j > 0 && d->line[j - 1] > line; j--)
 			;
 		if (j == i)
 			continue;
 		memcpy(tmp, d->msg[i], sizeof(tmp));
 		memmove(d->msg[j + 1], d->msg[j], (i - j) * sizeof(tmp));
 		memcpy(d->msg[j], tmp, sizeof(tmp));
+		memmove(&d->line[j + 1], &d->line[j], (i - j) * sizeof(line));
+		d->line[j] = line;
 	}
 }
 
@@ -976,7 +983,7 @@ static void finish(struct loader *l)
 	cfg->retake_ns = l->agent.val[AK_RETAKE];
 	/* no groups is valid: the agent idles (the commented example config
 	 * a package installs must pass --check) */
-	sort_diag(l);
+	sort_diag(l->diag);
 }
 
 void cgw_config_defaults(struct cgw_config *cfg)
@@ -1020,30 +1027,30 @@ static void loader_init(struct loader *l, const char *file, const char *root,
 static int slurp(struct loader *l)
 {
 	char err[PATH_MAX + 128];
-	size_t len = 0, line = 1;
+	size_t len = 0;
 	ssize_t n;
-	int fd, rc = 0;
+	int fd, line = 1, rc = 0; /* CONFIG_MAX_BYTES bounds line */
 
 	fd = cgw_trust_open(l->file, err, sizeof(err));
 	if (fd < 0) {
-		cgw_diag_add(l->diag, "%s", err);
+		cgw_diag_add(l->diag, 0, "%s", err);
 		return fd;
 	}
 	l->text = malloc(CONFIG_MAX_BYTES + 1);
 	if (!l->text) {
 		close(fd);
-		cgw_diag_add(l->diag, "%s: %s", l->file, strerror(ENOMEM));
+		cgw_diag_add(l->diag, 0, "%s: %s", l->file, strerror(ENOMEM));
 		return -ENOMEM;
 	}
 	while ((n = read(fd, l->text + len, CONFIG_MAX_BYTES + 1 - len)) > 0)
 		len += (size_t)n;
 	if (n < 0) {
 		rc = -errno;
-		cgw_diag_add(l->diag, "%s: cannot read: %s", l->file,
+		cgw_diag_add(l->diag, 0, "%s: cannot read: %s", l->file,
 			     strerror(errno));
 	} else if (len > CONFIG_MAX_BYTES) {
 		rc = -EFBIG;
-		cgw_diag_add(l->diag, "%s: larger than %d bytes", l->file,
+		cgw_diag_add(l->diag, 0, "%s: larger than %d bytes", l->file,
 			     CONFIG_MAX_BYTES);
 	}
 	close(fd);
@@ -1056,8 +1063,8 @@ static int slurp(struct loader *l)
 			rc = -EINVAL;
 		if (rc)
 			cgw_diag_add(
-				l->diag,
-				"%s:%zu: %s byte 0x%02x: the file must be text",
+				l->diag, line,
+				"%s:%d: %s byte 0x%02x: the file must be text",
 				l->file, line, c ? "control" : "NUL", c);
 	}
 	l->text[len] = '\0';
@@ -1065,7 +1072,7 @@ static int slurp(struct loader *l)
 		l->f = fmemopen(l->text, len ? len : 1, "r");
 		if (!l->f) {
 			rc = -errno;
-			cgw_diag_add(l->diag, "%s: %s", l->file,
+			cgw_diag_add(l->diag, 0, "%s: %s", l->file,
 				     strerror(errno));
 		}
 	}
@@ -1081,16 +1088,16 @@ static int parse(struct loader *l)
 		return rc;
 	rc = ini_parse_stream(reader, l, handler, l);
 	if (l->read_err) {
-		cgw_diag_add(l->diag, "%s: cannot read: %s", l->file,
+		cgw_diag_add(l->diag, 0, "%s: cannot read: %s", l->file,
 			     strerror(l->read_err));
 		return -l->read_err;
 	}
 	if (rc < 0) {
-		cgw_diag_add(l->diag, "%s: %s", l->file, strerror(ENOMEM));
+		cgw_diag_add(l->diag, 0, "%s: %s", l->file, strerror(ENOMEM));
 		return -ENOMEM;
 	}
 	if (rc > 0 && rc != l->first_syntax)
-		syntax_error(l, rc); /* missed by reader(), should not be */
+		syntax_error(l, rc); /* e.g. "[a ;b]": see above classify() */
 	finish(l);
 	return l->diag->n || l->diag->dropped ? -EINVAL : 0;
 }
@@ -1106,7 +1113,7 @@ int cgw_config_load(const char *file, const char *cgroup_root,
 	snprintf(cfg->file, sizeof(cfg->file), "%s", file);
 	l = calloc(1, sizeof(*l));
 	if (!l) {
-		cgw_diag_add(diag, "%s: %s", file, strerror(ENOMEM));
+		cgw_diag_add(diag, 0, "%s: %s", file, strerror(ENOMEM));
 		return -ENOMEM;
 	}
 	loader_init(l, file, cgroup_root, cfg, diag);

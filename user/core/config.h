@@ -65,11 +65,14 @@ struct cgw_config {
 	struct cgw_group_cfg groups[CGW_MAX_GROUPS];
 };
 
+#define CGW_DIAG_MAX 64
+
 /* Every problem found, each one "file:line: key: message". */
 struct cgw_diag {
 	size_t n;
-	char msg[64][256];
-	size_t dropped; /* beyond the 64 kept */
+	char msg[CGW_DIAG_MAX][256];
+	int line[CGW_DIAG_MAX]; /* the line msg[i] is about; 0: the whole file */
+	size_t dropped; /* beyond the CGW_DIAG_MAX kept */
 };
 
 void cgw_config_defaults(struct cgw_config *cfg);
@@ -91,7 +94,8 @@ void cgw_config_defaults(struct cgw_config *cfg);
 int cgw_config_load(const char *file, const char *cgroup_root,
 		    struct cgw_config *cfg, struct cgw_diag *diag);
 
-void cgw_diag_add(struct cgw_diag *d, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+/* Adds a message about @line of the file (0: about no line in particular). */
+void cgw_diag_add(struct cgw_diag *d, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #endif
