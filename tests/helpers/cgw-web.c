@@ -2,7 +2,7 @@
 /*
  * cgw-web: a latency-sensitive periodic task, the ground truth of the
  * latency-promise benchmark and tests.
- *   cgw-web [-P PERIOD_US] [-w WORK_US] [-d SECONDS]
+ *   cgw-web [-P PERIOD_US] [-w WORK_US] [-d SECONDS] [-W WARMUP_S]
  * Wakes every PERIOD_US (default 1000) at an absolute CLOCK_MONOTONIC
  * deadline, works WORK_US (default 100) of CPU, and sleeps until the next
  * deadline.  Its wake-up lateness (time it woke and ran less the deadline)
@@ -10,8 +10,8 @@
  * not by any BPF.  On exit (after SECONDS, or SIGTERM/SIGINT) prints one
  * line:
  *   samples N p50_us X p99_us Y max_us Z over1ms K
- * with the percentiles of the lateness over the whole run (nearest rank,
- * exact: every sample is kept).
+ * with the percentiles of the lateness over the run after the first
+ * WARMUP_S seconds (default 0; nearest rank, exact: every sample is kept).
  */
 #include <errno.h>
 #include <signal.h>
@@ -55,13 +55,13 @@ static uint32_t rank(const uint32_t *v, size_t n, unsigned pct)
 int main(int argc, char **argv)
 {
 	long period_us = 1000, work_us = 100;
-	double secs = 0;
+	double secs = 0, warm = 0;
 	size_t cap = 1 << 16, n = 0, over = 0;
 	uint32_t *lat;
-	uint64_t next, end = 0;
+	uint64_t next, end = 0, from;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "P:w:d:")) != -1) {
+	while ((opt = getopt(argc, argv, "P:w:d:W:")) != -1) {
 		char *e;
 
 		switch (opt) {
@@ -80,6 +80,11 @@ int main(int argc, char **argv)
 			if (*e || secs < 0)
 				goto usage;
 			break;
+		case 'W':
+			warm = strtod(optarg, &e);
+			if (*e || warm < 0)
+				goto usage;
+			break;
 		default:
 			goto usage;
 		}
@@ -94,6 +99,7 @@ int main(int argc, char **argv)
 	next = now_ns(CLOCK_MONOTONIC);
 	if (secs > 0)
 		end = next + (uint64_t)(secs * 1e9);
+	from = next + (uint64_t)(warm * 1e9);
 	while (!stop) {
 		struct timespec ts;
 		uint64_t t, late, stop_at;
@@ -106,6 +112,8 @@ int main(int argc, char **argv)
 			;
 		t = now_ns(CLOCK_MONOTONIC);
 		late = t > next ? t - next : 0;
+		if (next < from)
+			goto work;
 		if (n == cap) {
 			uint32_t *p = realloc(lat, 2 * cap * sizeof(*lat));
 
@@ -116,6 +124,7 @@ int main(int argc, char **argv)
 		}
 		lat[n++] = late / 1000 > UINT32_MAX ? UINT32_MAX : late / 1000;
 		over += late > 1000000;
+work:
 		/* the work: CPU time, not wall time, so that a preemption in
 		 * the middle does not shorten it */
 		stop_at = now_ns(CLOCK_THREAD_CPUTIME_ID) + work_us * 1000;
@@ -141,6 +150,6 @@ int main(int argc, char **argv)
 	return 0;
 usage:
 	fprintf(stderr,
-		"usage: cgw-web [-P PERIOD_US] [-w WORK_US] [-d SECONDS]\n");
+		"usage: cgw-web [-P PERIOD_US] [-w WORK_US] [-d SECONDS] [-W WARMUP_S]\n");
 	return 2;
 }

@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The per-cgroup run-queue wait histogram (issue 16) on a real workload: a
+ * periodic task (tests/helpers/cgw-web, 1 ms period, 100 us of work) in a
+ * watched cgroup beside CPU-bound tasks saturating every CPU, for 3 s.
+ *  - Its number of waits against the kernel's own count of the task's
+ *    arrivals on a CPU (/proc/PID/schedstat, third field): every arrival
+ *    ends one wait.
+ *  - The sum of those waits against the kernel's run_delay of the task
+ *    (/proc/PID/schedstat, second field).
+ *  - Its shape against runqlat (Debian's libbpf-tools), a peer that stamps
+ *    wake-ups itself with bpf_ktime_get_ns(), filtered to the same process
+ *    over the same interval: per log2 bucket, the two shares of samples
+ *    agree within 5 points, with the buckets below 16 us taken as one.
+ *    Below 16 us the two clocks disagree by design: a wake-up that preempts
+ *    the running task makes the kernel skip the next rq clock update
+ *    (rq_clock_skip_update() in wakeup_preempt()), so the kernel's own
+ *    run_delay, and cgwarden, which follows it, see ~0 us where runqlat's
+ *    wall clock sees 4-15 us.  Measured: 99.9 % of waits in 0-1 us here,
+ *    99.5 % in 4-15 us for runqlat; the same 0.03 % in 2-4 ms.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "cgtest.h"
+#include "warden.h"
+
+#define MEASURE_S 3
+
+static struct warden w;
+static pid_t rq_pid = -1;
+static struct cgt_agent agent;
+static char statefile[64];
+
+static int setup(void **state)
+{
+	(void)state;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	if (rq_pid > 0) {
+		kill(rq_pid, SIGKILL);
+		waitpid(rq_pid, NULL, 0);
+	}
+	rq_pid = -1;
+	if (w.skel)
+		warden_close(&w);
+	if (statefile[0])
+		cgt_fixture_teardown(&agent, statefile);
+	statefile[0] = '\0';
+	cgt_cleanup();
+	return 0;
+}
+
+/* Runs @argv inside cgroup @rel; the child is killed by cgt_cleanup(). */
+static pid_t spawn_in(const char *rel, char *const *argv)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (cgt_move(rel, getpid()))
+			_exit(126);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	if (pid > 0)
+		cgt_track(pid);
+	return pid;
+}
+
+/* Arrivals on a CPU of task @pid (the third field of its schedstat), and
+ * its run-queue wait so far (the second) in @delay_ns. */
+static uint64_t arrivals(pid_t pid, uint64_t *delay_ns)
+{
+	unsigned long long run, delay = 0, pcount = 0;
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%llu %llu %llu", &run, &delay, &pcount) != 3)
+		pcount = delay = 0;
+	fclose(f);
+	*delay_ns = delay;
+	return pcount;
+}
+
+static void hist_now(uint32_t slot, uint32_t *h)
+{
+	assert_int_equal(warden_wait_hist(&w, slot, h), 0);
+}
+
+/* Starts runqlat on @pid for MEASURE_S seconds, once; returns its stdout,
+ * positioned after the "Tracing" line (NULL if it does not start). */
+static FILE *start_runqlat(pid_t pid)
+{
+	char spid[16], secs[8], line[256];
+	int fd[2];
+	FILE *f;
+
+	snprintf(spid, sizeof(spid), "%d", (int)pid);
+	snprintf(secs, sizeof(secs), "%d", MEASURE_S);
+	if (pipe(fd))
+		return NULL;
+	rq_pid = fork();
+	if (rq_pid == 0) {
+		dup2(fd[1], 1);
+		close(fd[0]);
+		close(fd[1]);
+		/* line-buffered: "Tracing" must arrive when it is printed,
+		 * not when runqlat exits */
+		execlp("stdbuf", "stdbuf", "-oL", "runqlat", "-p", spid, secs,
+		       "1", (char *)NULL);
+		_exit(127);
+	}
+	close(fd[1]);
+	f = fdopen(fd[0], "r");
+	if (!f)
+		return NULL;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "Tracing"))
+			return f;
+	fclose(f);
+	return NULL;
+}
+
+/* Reads runqlat's histogram ("lo -> hi : count |...|") into @h by the
+ * log2 bucket of lo; returns the number of samples. */
+static uint64_t read_runqlat(FILE *f, uint64_t *h)
+{
+	unsigned long long lo, hi, n;
+	uint64_t total = 0;
+	char line[256];
+
+	while (fgets(line, sizeof(line), f)) {
+		uint32_t b = 0;
+
+		if (sscanf(line, " %llu -> %llu : %llu", &lo, &hi, &n) != 3)
+			continue;
+		while (b < CGW_HIST_BUCKETS - 1 && (2ull << b) <= lo)
+			b++;
+		h[b] += n;
+		total += n;
+	}
+	return total;
+}
+
+static void test_wait_histogram(void **state)
+{
+	struct warden_opts o = {
+		.window_ns = 10000000ull * (uint64_t)cgt_slow(),
+		.cooldown_ns = 50000000ull * (uint64_t)cgt_slow(),
+		.clear_windows = 2,
+		.hyst_ppm = 10000,
+	};
+	struct cgt_load sat = { .nthreads = 4, .cpu = -1 };
+	uint32_t h0[CGW_HIST_BUCKETS], h1[CGW_HIST_BUCKETS];
+	uint64_t rq[CGW_HIST_BUCKETS] = { 0 }, ours = 0, nrq, a0, a1;
+	uint64_t d0, d1, w0, w1, run;
+	double sum_o = 0, sum_r = 0;
+	char bin[PATH_MAX], *web[] = { bin, "-d", "30", NULL };
+	double worst = 0;
+	uint32_t slot;
+	uint64_t id;
+	char err[512];
+	pid_t pid;
+	FILE *f;
+
+	(void)state;
+	CGT_NEED_ENV();
+	snprintf(bin, sizeof(bin), "%s", cgt_bin("tests/cgw-web"));
+	assert_int_equal(cgt_mkcg("web"), 0);
+	assert_int_equal(cgt_mkcg("batch"), 0);
+	assert_int_equal(warden_probe(err, sizeof(err)), 0);
+	assert_int_equal(warden_load(&w, &o, err, sizeof(err)), 0);
+	assert_int_equal(cgw_hier_cgid(cgt_hier(), cgt_relpath("web"), &id),
+			 0);
+	assert_int_equal(warden_watch(&w, id, 0, 0, 0, &slot), 0);
+	assert_int_equal(warden_attach(&w, err, sizeof(err)), 0);
+	assert_true(cgt_spawn("batch", &sat, NULL) > 0);
+	pid = spawn_in("web", web);
+	assert_true(pid > 0);
+	cgt_sleep_ms(300);
+	f = start_runqlat(pid);
+	hist_now(slot, h0);
+	a0 = arrivals(pid, &d0);
+	assert_int_equal(warden_usage(&w, slot, &run, &w0), 0);
+	if (!f) {
+		print_message("SKIP: runqlat (Debian's libbpf-tools) did not start; the count is still checked\n");
+		cgt_sleep_ms(MEASURE_S * 1000);
+		nrq = 0;
+	} else {
+		nrq = read_runqlat(f, rq);
+		fclose(f);
+	}
+	hist_now(slot, h1);
+	a1 = arrivals(pid, &d1);
+	assert_int_equal(warden_usage(&w, slot, &run, &w1), 0);
+	for (int b = 0; b < CGW_HIST_BUCKETS; b++)
+		ours += (uint32_t)(h1[b] - h0[b]);
+	print_message("waits: cgwarden %llu, kernel arrivals %llu, runqlat %llu\n",
+		      (unsigned long long)ours, (unsigned long long)(a1 - a0),
+		      (unsigned long long)nrq);
+	/* about 1,000 wake-ups a second, plus preemptions */
+	assert_true(a1 - a0 > 500ull * MEASURE_S / (uint64_t)cgt_slow());
+	assert_true((double)ours >= 0.95 * (double)(a1 - a0));
+	assert_true((double)ours <= 1.05 * (double)(a1 - a0));
+	print_message("wait: cgwarden %.3f ms, kernel run_delay %.3f ms\n",
+		      (double)(w1 - w0) / 1e6, (double)(d1 - d0) / 1e6);
+	/* in-progress waits at either end shift a little between the two */
+	assert_true((double)(w1 - w0) >= 0.95 * (double)(d1 - d0) - 2e6);
+	assert_true((double)(w1 - w0) <= 1.05 * (double)(d1 - d0) + 2e6);
+	if (!nrq) {
+		if (f)
+			print_message("SKIP: runqlat printed no histogram\n");
+		skip();
+	}
+	print_message("  usecs         cgwarden   runqlat\n");
+	for (int b = 0; b < CGW_HIST_BUCKETS; b++) {
+		double po = (double)(uint32_t)(h1[b] - h0[b]) / (double)ours;
+		double pr = (double)rq[b] / (double)nrq;
+
+		if (b < 4) { /* below 16 us: one bucket (see the top) */
+			sum_o += po;
+			sum_r += pr;
+			if (b < 3)
+				continue;
+			po = sum_o;
+			pr = sum_r;
+		}
+		if (!pr && !po)
+			continue;
+		print_message("  %6llu..%-6llu %7.2f%%  %7.2f%%\n",
+			      (unsigned long long)(b < 4 ? 0 :
+							   cgw_bucket_lo_us(b)),
+			      (unsigned long long)cgw_bucket_hi_us(b) - 1,
+			      100 * po, 100 * pr);
+		if (po - pr > worst || pr - po > worst)
+			worst = po > pr ? po - pr : pr - po;
+	}
+	print_message("worst bucket difference: %.2f points\n", 100 * worst);
+	assert_true(nrq > 500ull * MEASURE_S / (uint64_t)cgt_slow());
+	assert_true(worst <= 0.05);
+}
+
+/* Runs @argv inside cgroup @rel with its stdout on a pipe (*@fd). */
+static pid_t spawn_piped(const char *rel, char *const *argv, int *fd)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe(p))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		close(p[0]);
+		close(p[1]);
+		if (cgt_move(rel, getpid()))
+			_exit(126);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(p[1]);
+	if (pid > 0)
+		cgt_track(pid);
+	*fd = p[0];
+	return pid;
+}
+
+static int count_actions(struct cgt_agent *a)
+{
+	static const char *const act[] = { "\"type\":\"action\"", NULL };
+	int n = 0;
+
+	while (cgt_agent_wait(a, act, 50))
+		n++;
+	return n;
+}
+
+/*
+ * The promise kept, and what it cost: web (1 ms period, 100 us of work)
+ * with max_wait = 1ms beside four cgroups saturating both CPUs at equal
+ * weights.  Ground truth: web's own lateness against its deadlines after
+ * the first second (without the agent: p99 4.8-5.9 ms here), and the
+ * batch cgroups' share from the kernel.  The agent raises web's weight a
+ * few times, writes nothing more while the competitors stay busy, and
+ * puts the weight back on exit.
+ */
+static void test_max_wait_kept(void **state)
+{
+	struct cgt_load sat = { .nthreads = 2, .cpu = -1 };
+	const char *batch[] = { "b1", "b2", "b3", "b4" };
+	char bin[PATH_MAX], secs[16], warm[16], out[512], body[512];
+	char *web[] = { bin, "-d", secs, "-W", warm, NULL };
+	const char *args[] = { "--state-file", statefile, NULL };
+	unsigned long long nsamp = 0, p50 = 0, p99 = 0, max = 0;
+	char before[32], after[32];
+	uint64_t u0[4], u1[4], t0, t1;
+	double share = 0;
+	int fd = -1, writes, st;
+	ssize_t len;
+	pid_t pid;
+
+	(void)state;
+	CGT_NEED_ENV();
+	snprintf(bin, sizeof(bin), "%s", cgt_bin("tests/cgw-web"));
+	snprintf(secs, sizeof(secs), "%d", 5 * cgt_slow());
+	snprintf(warm, sizeof(warm), "%d", 1 * cgt_slow());
+	cgt_fixture_setup(statefile, sizeof(statefile), "wait-state");
+	assert_int_equal(cgt_mkcg("web"), 0);
+	assert_true(cgt_read("web", cgt_weight_file(), before,
+			     sizeof(before)) > 0);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(cgt_mkcg(batch[i]), 0);
+	snprintf(body, sizeof(body),
+		 "[agent]\nwindow = %dms\ncooldown = %dms\nhold = %dms\n\n"
+		 "[web]\npath = %s\nmax_wait = 1ms\nscope = %s\n",
+		 10 * cgt_slow(), 50 * cgt_slow(), 1000 * cgt_slow(),
+		 cgt_relpath("web"), cgt_prefix());
+	assert_int_equal(cgt_agent_start(&agent, body, args), 0);
+	for (int i = 0; i < 4; i++)
+		assert_true(cgt_spawn(batch[i], &sat, NULL) > 0);
+	cgt_sleep_ms(500);
+	for (int i = 0; i < 4; i++)
+		u0[i] = cgt_kernel_usage_ns(batch[i]);
+	t0 = cgt_now_ns();
+	pid = spawn_piped("web", web, &fd);
+	assert_true(pid > 0);
+	len = read(fd, out, sizeof(out) - 1);
+	close(fd);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	t1 = cgt_now_ns();
+	for (int i = 0; i < 4; i++) {
+		u1[i] = cgt_kernel_usage_ns(batch[i]);
+		share += (double)(u1[i] - u0[i]);
+	}
+	share /= (double)(t1 - t0) * (double)sysconf(_SC_NPROCESSORS_ONLN);
+	assert_true(len > 0);
+	out[len] = '\0';
+	assert_int_equal(sscanf(out, "samples %llu p50_us %llu p99_us %llu max_us %llu",
+				&nsamp, &p50, &p99, &max),
+			 4);
+	writes = count_actions(&agent);
+	print_message("web lateness after 1 s: %llu samples, p50 %llu us, p99 %llu us, max %llu us; batch share %.1f%%; writes %d\n",
+		      nsamp, p50, p99, max, 100 * share, writes);
+	assert_int_equal(cgt_agent_stop(&agent, SIGTERM), 0);
+	assert_true(cgt_read("web", cgt_weight_file(), after,
+			     sizeof(after)) > 0);
+	assert_string_equal(after, before); /* restored */
+	assert_true(writes >= 1); /* equal weights break the promise */
+	assert_true(writes <= 5); /* 1x -> 16x, then nothing */
+	/* web takes ~10 %: the promise must not cost the batch more */
+	assert_true(share >= 0.75);
+	if (cgt_slow() > 1) {
+		print_message("emulated CPUs: lateness not judged\n");
+		return;
+	}
+	assert_true(nsamp > 3000);
+	assert_true(p99 <= 1000);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_wait_histogram, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_max_wait_kept, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests_name("waits", tests, NULL, NULL);
+}
