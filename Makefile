@@ -314,12 +314,14 @@ uninstall:
 		$(DESTDIR)$(unitdir)/cgwarden.service \
 		$(DESTDIR)$(bashcompdir)/cgwarden
 
-# The README's first command: a live scenario on real cgroups.
+# The README's first command: a live scenario on real cgroups (the
+# study; `make demo DEMO=latency`: a latency promise, max_wait).
 demo: $(OUTPUT)/cgwarden $(HELPER_BINS)
-	scripts/demo
+	scripts/demo $(DEMO)
 
 # Benchmarks (issue 5, docs/performance.md): `make bench`, or one part:
-# `make bench BENCH=latency` (latency compare overhead scale rest accuracy).
+# `make bench BENCH=latency` (latency compare overhead scale rest accuracy
+# latency-promise).
 BENCH ?=
 bench: $(OUTPUT)/cgwarden $(HELPER_BINS) $(OUTPUT)/tests/cgw-bench
 	$(Q)BUILD=$(OUTPUT) scripts/bench $(BENCH)
