@@ -991,8 +991,8 @@ static bool sibling_busy(struct act_ctx *a, const struct act_node *n)
  * group's weight against its competitors, doubling per write up to
  * CGW_WAIT_RAISE_MAX times its original (core/policy.c).  A waking task
  * of a heavier group is placed ahead of lighter ones: measured here, four
- * saturating competitors, a 1 ms / 100 us periodic task: p99 4.8-5.7 ms
- * at equal weights, 0.11-1.1 ms at 10 times the weight.  The raise stays
+ * saturating competitors, a 1 ms / 100 us periodic task: p99 4.7-6.2 ms
+ * at equal weights, 0.12-0.42 ms at 16 times the weight.  The raise stays
  * while any competitor is busy (no writes at steady state) and relaxes,
  * after the hold, once the promise holds and no competitor is busy.
  */

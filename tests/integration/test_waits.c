@@ -11,13 +11,14 @@
  *  - Its shape against runqlat (Debian's libbpf-tools), a peer that stamps
  *    wake-ups itself with bpf_ktime_get_ns(), filtered to the same process
  *    over the same interval: per log2 bucket, the two shares of samples
- *    agree within 5 points, with the buckets below 16 us taken as one.
- *    Below 16 us the two clocks disagree by design: a wake-up that preempts
+ *    agree within 5 points, with the buckets below 64 us taken as one.
+ *    Below that the two clocks disagree by design: a wake-up that preempts
  *    the running task makes the kernel skip the next rq clock update
  *    (rq_clock_skip_update() in wakeup_preempt()), so the kernel's own
  *    run_delay, and cgwarden, which follows it, see ~0 us where runqlat's
- *    wall clock sees 4-15 us.  Measured: 99.9 % of waits in 0-1 us here,
- *    99.5 % in 4-15 us for runqlat; the same 0.03 % in 2-4 ms.
+ *    wall clock sees 4-31 us (its own probes included).  Measured: 99.9 %
+ *    of waits in 0-1 us here, 99.5 % in 4-15 us for runqlat (another run:
+ *    3.9 % in 16-31 us); the same 0.03 % in 2-4 ms.
  */
 #include <errno.h>
 #include <limits.h>
@@ -36,6 +37,8 @@
 #include "warden.h"
 
 #define MEASURE_S 3
+/* buckets below 2^MERGED us are compared as one (see the top) */
+#define MERGED 6
 
 static struct warden w;
 static pid_t rq_pid = -1;
@@ -222,9 +225,10 @@ static void test_wait_histogram(void **state)
 	assert_true((double)ours <= 1.05 * (double)(a1 - a0));
 	print_message("wait: cgwarden %.3f ms, kernel run_delay %.3f ms\n",
 		      (double)(w1 - w0) / 1e6, (double)(d1 - d0) / 1e6);
-	/* in-progress waits at either end shift a little between the two */
-	assert_true((double)(w1 - w0) >= 0.95 * (double)(d1 - d0) - 2e6);
-	assert_true((double)(w1 - w0) <= 1.05 * (double)(d1 - d0) + 2e6);
+	/* a wait in progress at either end counts in cgwarden's figure (it
+	 * includes waits still going on) before run_delay has it: a few ms */
+	assert_true((double)(w1 - w0) >= 0.95 * (double)(d1 - d0) - 5e6);
+	assert_true((double)(w1 - w0) <= 1.05 * (double)(d1 - d0) + 5e6);
 	if (!nrq) {
 		if (f)
 			print_message("SKIP: runqlat printed no histogram\n");
@@ -235,10 +239,10 @@ static void test_wait_histogram(void **state)
 		double po = (double)(uint32_t)(h1[b] - h0[b]) / (double)ours;
 		double pr = (double)rq[b] / (double)nrq;
 
-		if (b < 4) { /* below 16 us: one bucket (see the top) */
+		if (b < MERGED) { /* one bucket below 64 us (the top) */
 			sum_o += po;
 			sum_r += pr;
-			if (b < 3)
+			if (b < MERGED - 1)
 				continue;
 			po = sum_o;
 			pr = sum_r;
@@ -246,7 +250,8 @@ static void test_wait_histogram(void **state)
 		if (!pr && !po)
 			continue;
 		print_message("  %6llu..%-6llu %7.2f%%  %7.2f%%\n",
-			      (unsigned long long)(b < 4 ? 0 :
+			      (unsigned long long)(b < MERGED ?
+							   0 :
 							   cgw_bucket_lo_us(b)),
 			      (unsigned long long)cgw_bucket_hi_us(b) - 1,
 			      100 * po, 100 * pr);
@@ -300,7 +305,7 @@ static int count_actions(struct cgt_agent *a)
  * the first second (without the agent: p99 4.8-5.9 ms here), and the
  * batch cgroups' share from the kernel.  The agent raises web's weight a
  * few times, writes nothing more while the competitors stay busy, and
- * puts the weight back on exit.
+ * steps the weight back once they stop.
  */
 static void test_max_wait_kept(void **state)
 {
@@ -312,6 +317,8 @@ static void test_max_wait_kept(void **state)
 	unsigned long long nsamp = 0, p50 = 0, p99 = 0, max = 0;
 	char before[32], after[32];
 	uint64_t u0[4], u1[4], t0, t1;
+	pid_t bpid[4];
+	char now[32];
 	double share = 0;
 	int fd = -1, writes, st;
 	ssize_t len;
@@ -335,7 +342,7 @@ static void test_max_wait_kept(void **state)
 		 cgt_relpath("web"), cgt_prefix());
 	assert_int_equal(cgt_agent_start(&agent, body, args), 0);
 	for (int i = 0; i < 4; i++)
-		assert_true(cgt_spawn(batch[i], &sat, NULL) > 0);
+		assert_true((bpid[i] = cgt_spawn(batch[i], &sat, NULL)) > 0);
 	cgt_sleep_ms(500);
 	for (int i = 0; i < 4; i++)
 		u0[i] = cgt_kernel_usage_ns(batch[i]);
@@ -359,10 +366,24 @@ static void test_max_wait_kept(void **state)
 	writes = count_actions(&agent);
 	print_message("web lateness after 1 s: %llu samples, p50 %llu us, p99 %llu us, max %llu us; batch share %.1f%%; writes %d\n",
 		      nsamp, p50, p99, max, 100 * share, writes);
+	/* pressure gone: the competitors stop, and after the hold the
+	 * weight steps back (halving, one step per cooldown) */
+	for (int i = 0; i < 4; i++)
+		cgt_kill(bpid[i]);
+	for (int i = 0; i < 60; i++) {
+		cgt_sleep_ms(100 * cgt_slow());
+		assert_true(cgt_read("web", cgt_weight_file(), now,
+				     sizeof(now)) > 0);
+		if (!strcmp(now, before))
+			break;
+	}
+	print_message("weight %s -> %s once the competitors stopped\n",
+		      before, now);
+	assert_string_equal(now, before); /* relaxed while running */
 	assert_int_equal(cgt_agent_stop(&agent, SIGTERM), 0);
 	assert_true(cgt_read("web", cgt_weight_file(), after,
 			     sizeof(after)) > 0);
-	assert_string_equal(after, before); /* restored */
+	assert_string_equal(after, before); /* and still so after exit */
 	assert_true(writes >= 1); /* equal weights break the promise */
 	assert_true(writes <= 5); /* 1x -> 16x, then nothing */
 	/* web takes ~10 %: the promise must not cost the batch more */

@@ -1113,6 +1113,7 @@ static void test_wait_raise(void **state)
 	assert_int_equal(cgw_wait_raise(50000, 1024, 262144), 50000);
 	/* a zero weight (bad read) still moves */
 	assert_int_equal(cgw_wait_raise(0, 0, 10000), 2);
+	assert_int_equal(CGW_WAIT_RAISE_MAX, 16);
 }
 
 int main(void)
