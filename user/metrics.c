@@ -122,11 +122,15 @@ static char *render(struct metrics *m, size_t *len)
 			g[i].share_ppm = st.share_ppm;
 			for (int k = 0; k < CGW_NR_KINDS; k++)
 				g[i].breached[k] = st.breached[k];
-			in[i].breached = st.breached[0] || st.breached[1];
+			in[i].breached = st.breached[0] || st.breached[1] ||
+					 st.breached[2];
 		}
 		g[i].have_usage = !in[i].gone &&
 				  !warden_usage(m->w, slots[i], &g[i].run_ns,
 						&g[i].wait_ns);
+		g[i].max_wait_ns = gc->max_wait_ns;
+		g[i].have_hist = g[i].have_usage &&
+				 !warden_wait_hist(m->w, slots[i], g[i].hist);
 		g[i].state = cgw_gstate_of(&in[i]);
 	}
 	privs_lower();

@@ -192,7 +192,8 @@ static char *build(const struct status_src *src, bool json, size_t *len)
 			g[i].share_ppm = st.share_ppm;
 			g[i].slow_share_ppm = st.slow_share_ppm;
 			g[i].demand_ppm = st.demand_ppm;
-			in[i].breached = st.breached[0] || st.breached[1];
+			in[i].breached = st.breached[0] || st.breached[1] ||
+					 st.breached[2];
 		}
 		g[i].state = cgw_gstate_of(&in[i]);
 	}

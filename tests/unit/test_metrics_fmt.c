@@ -57,11 +57,14 @@ static const struct cgw_mgroup groups[] = {
 	  .min_ppm = 500000,
 	  .have_estimate = true,
 	  .share_ppm = 444500,
-	  .breached = { true, false },
+	  .breached = { true, false, true },
 	  .have_usage = true,
 	  .run_ns = 1500000000,
 	  .wait_ns = 250,
-	  .breaches = { 3, 0 },
+	  .breaches = { 3, 0, 2 },
+	  .max_wait_ns = 1000000,
+	  .have_hist = true,
+	  .hist = { [0] = 90, [3] = 5, [11] = 4, [CGW_HIST_BUCKETS - 1] = 1 },
 	  .state = CGW_GS_BREACHED },
 	{ .name = "batch", .max_ppm = 250000, .state = CGW_GS_OK },
 	{ .name = "we\"ird\\na\nme", .min_ppm = 1, .max_ppm = 1000000 },
@@ -205,7 +208,45 @@ static void test_help_type_once(void **state)
 	for (const char *p = page; (p = strstr(p, "# HELP ")); p++)
 		helps++;
 	assert_int_equal(types, helps);
-	assert_int_equal(types, 23);
+	assert_int_equal(types, 25);
+}
+
+/* A latency promise: its limit, its breach per kind "wait", and the wait
+ * histogram, cumulative as Prometheus wants it, the last bucket +Inf. */
+static void test_wait_metrics(void **state)
+{
+	struct cgw_metrics m;
+
+	(void)state;
+	sample(&m);
+	format(&m);
+	assert_non_null(strstr(
+		page, "cgwarden_group_max_wait_seconds{group=\"web\"} 0.001000000\n"));
+	assert_non_null(strstr(
+		page,
+		"cgwarden_group_breached{group=\"web\",kind=\"wait\"} 1\n"));
+	assert_non_null(strstr(
+		page,
+		"cgwarden_group_breaches_total{group=\"web\",kind=\"wait\"} 2\n"));
+	assert_null(strstr(page, "limit_ratio{group=\"web\",kind=\"wait\"}"));
+	/* 0-1 us: 90; below 16 us: 95; below 4096 us: 99; all: 100 */
+	assert_non_null(strstr(
+		page,
+		"cgwarden_group_runqueue_waits_seconds_bucket{group=\"web\",le=\"0.000002000\"} 90\n"));
+	assert_non_null(strstr(
+		page,
+		"cgwarden_group_runqueue_waits_seconds_bucket{group=\"web\",le=\"0.000016000\"} 95\n"));
+	assert_non_null(strstr(
+		page,
+		"cgwarden_group_runqueue_waits_seconds_bucket{group=\"web\",le=\"0.004096000\"} 99\n"));
+	assert_non_null(strstr(
+		page,
+		"cgwarden_group_runqueue_waits_seconds_bucket{group=\"web\",le=\"+Inf\"} 100\n"));
+	assert_non_null(strstr(
+		page,
+		"cgwarden_group_runqueue_waits_seconds_count{group=\"web\"} 100\n"));
+	/* groups without a histogram have no series */
+	assert_null(strstr(page, "waits_seconds_count{group=\"batch\"}"));
 }
 
 /* promtool's linter: names, units, _total, HELP, histogram shape. */
@@ -256,6 +297,7 @@ int main(void)
 		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_no_kernel),
 		cmocka_unit_test(test_help_type_once),
+		cmocka_unit_test(test_wait_metrics),
 		cmocka_unit_test(test_promtool),
 	};
 

@@ -22,6 +22,7 @@ static const char *const why_names[CGW_WHY_NR] = {
 static const char *const kind_names[CGW_NR_KINDS] = {
 	[CGW_KIND_MIN] = "min",
 	[CGW_KIND_MAX] = "max",
+	[CGW_KIND_WAIT] = "wait",
 };
 
 const uint64_t cgw_hist_le_ns[CGW_HIST_NB] = {
@@ -103,10 +104,14 @@ static void per_kind(FILE *f, const struct cgw_metrics *m, const char *metric,
 	head(f, metric, type, help);
 	for (size_t i = 0; i < m->ngroups; i++) {
 		const struct cgw_mgroup *g = &m->groups[i];
-		uint32_t lim[CGW_NR_KINDS] = { g->min_ppm, g->max_ppm };
+		uint32_t lim[CGW_NR_KINDS] = { g->min_ppm, g->max_ppm,
+						g->max_wait_ns ? 1 : 0 };
 
 		for (int k = 0; k < CGW_NR_KINDS; k++) {
 			if (!lim[k])
+				continue;
+			/* a wait limit is no ratio: it has its own gauge */
+			if (v == KV_LIMIT && k == CGW_KIND_WAIT)
 				continue;
 			group_sample(f, metric, g->name, kind_names[k]);
 			if (v == KV_LIMIT)
@@ -162,6 +167,46 @@ static void groups(FILE *f, const struct cgw_metrics *m)
 			     m->groups[i].name, NULL);
 		seconds(f, m->groups[i].wait_ns);
 		fputc('\n', f);
+	}
+	head(f, "cgwarden_group_max_wait_seconds", "gauge",
+	     "The group's latency promise (max_wait): the limit its run-queue waits' percentile (max_wait_percentile) keeps under.");
+	for (size_t i = 0; i < m->ngroups; i++) {
+		if (!m->groups[i].max_wait_ns)
+			continue;
+		group_sample(f, "cgwarden_group_max_wait_seconds",
+			     m->groups[i].name, NULL);
+		seconds(f, m->groups[i].max_wait_ns);
+		fputc('\n', f);
+	}
+	head(f, "cgwarden_group_runqueue_waits_seconds", "histogram",
+	     "Each run-queue wait of the group's tasks, counted by the kernel side at switch-in in log2 buckets of microseconds, since the agent started watching it.");
+	for (size_t i = 0; i < m->ngroups; i++) {
+		const struct cgw_mgroup *g = &m->groups[i];
+		uint64_t cum = 0;
+
+		if (!g->have_hist)
+			continue;
+		/* the last bucket has no upper bound: it is +Inf */
+		for (int b = 0; b < CGW_HIST_BUCKETS - 1; b++) {
+			cum += g->hist[b];
+			fputs("cgwarden_group_runqueue_waits_seconds_bucket{group=",
+			      f);
+			label(f, g->name);
+			fputs(",le=\"", f);
+			seconds(f, cgw_bucket_hi_us((uint32_t)b) * 1000);
+			fprintf(f, "\"} %" PRIu64 "\n", cum);
+		}
+		cum += g->hist[CGW_HIST_BUCKETS - 1];
+		fputs("cgwarden_group_runqueue_waits_seconds_bucket{group=", f);
+		label(f, g->name);
+		fprintf(f, ",le=\"+Inf\"} %" PRIu64 "\n", cum);
+		group_sample(f, "cgwarden_group_runqueue_waits_seconds_sum",
+			     g->name, NULL);
+		seconds(f, g->wait_ns);
+		fputc('\n', f);
+		group_sample(f, "cgwarden_group_runqueue_waits_seconds_count",
+			     g->name, NULL);
+		fprintf(f, "%" PRIu64 "\n", cum);
 	}
 	head(f, "cgwarden_group_state", "gauge",
 	     "1 for the group's current state (ok, breached, relaxing, unreachable, released, gone), 0 for the others.");

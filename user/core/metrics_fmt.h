@@ -52,6 +52,11 @@ struct cgw_mgroup {
 	bool breached[CGW_NR_KINDS]; /* the kernel's flags */
 	bool have_usage;
 	uint64_t run_ns, wait_ns; /* cumulative, since the agent started */
+	uint64_t max_wait_ns; /* 0: no latency promise */
+	bool have_hist;
+	/* every completed wait since the cgroup was watched, by log2 us
+	 * bucket (cgwarden.h) */
+	uint32_t hist[CGW_HIST_BUCKETS];
 	uint64_t breaches[CGW_NR_KINDS]; /* breach edges */
 	enum cgw_gstate state;
 };
