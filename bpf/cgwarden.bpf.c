@@ -76,6 +76,15 @@
  *   context switch that never reached the tracepoint (measured: ~4% of
  *   switches on a 6.18 guest) misplaces at most a window's in-progress
  *   time, never a task's run time.
+ * - Latency promises (max_wait): each wait that ends at a switch-in is also
+ *   one count in a per-CPU, per-slot log2 histogram (us buckets, runqlat's)
+ *   beside the time counters: one increment per watched slot.  Slots with
+ *   a max_wait keep the histogram's snapshots beside their share ring, and
+ *   the window clock judges the span without a branch per bucket: waits
+ *   above the limit = sum over buckets of count x a weight the agent set
+ *   (1 above the limit's bucket, the part above the limit in it, 0 below).
+ *   A percentile walk in BPF took the verifier past 1M instructions; the
+ *   agent takes percentiles from the span's histogram on an edge.
  * - Run-queue wait, the demand signal of a minimum (breached when the
  *   share over the span < min, the cgroup waited, and its run + wait
  *   share over the span reaches min), comes
@@ -470,6 +479,7 @@ static __always_inline void switch_in(__u32 cpu, struct task_struct *p,
 {
 	struct cgw_task *t;
 	__u64 waited, rd, pend = 0;
+	bool ends = false; /* a wait the kernel stamped ends now: pend */
 
 	t = bpf_task_storage_get(&tasks, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!t)
@@ -491,6 +501,7 @@ static __always_inline void switch_in(__u32 cpu, struct task_struct *p,
 
 		pend = clk > q ? clk - q : 0;
 		rd += pend;
+		ends = true;
 	}
 	/*
 	 * The wait that ends now (pend) is one sample of the histogram; the
@@ -501,7 +512,7 @@ static __always_inline void switch_in(__u32 cpu, struct task_struct *p,
 	if (t->rd_charged) {
 		__u64 d = rd - t->rd_charged;
 
-		if (p->sched_info.last_queued)
+		if (ends)
 			add_wait(cpu, s, n, pend);
 		if (d > pend)
 			add(cpu, s, n, 0, d - pend, 0, 0);
@@ -834,13 +845,6 @@ static __always_inline void publish(struct cgw_slot *st, const struct est *e,
 	st->seq++;
 }
 
-/*
- * The span's waits of a wait_lat slot, from the newest histogram snapshot
- * (the ring entry before @head) less the one the span starts at (@back
- * entries earlier), into @e; 1 if the wait promise is breached, 0 if it
- * holds with room (half the waits the percentile allows above the limit,
- * or too few waits to judge), -1 in between.
- */
 /*
  * The span's waits of a wait_lat slot, from the newest histogram snapshot
  * (the entry before @head) less the one the span starts at (@back entries
