@@ -108,7 +108,8 @@ int main(int argc, char **argv)
 		ts.tv_sec = next / 1000000000ull;
 		ts.tv_nsec = next % 1000000000ull;
 		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts,
-				       NULL) == EINTR && !stop)
+				       NULL) == EINTR &&
+		       !stop)
 			;
 		t = now_ns(CLOCK_MONOTONIC);
 		late = t > next ? t - next : 0;

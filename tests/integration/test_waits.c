@@ -191,8 +191,7 @@ static void test_wait_histogram(void **state)
 	assert_int_equal(cgt_mkcg("batch"), 0);
 	assert_int_equal(warden_probe(err, sizeof(err)), 0);
 	assert_int_equal(warden_load(&w, &o, err, sizeof(err)), 0);
-	assert_int_equal(cgw_hier_cgid(cgt_hier(), cgt_relpath("web"), &id),
-			 0);
+	assert_int_equal(cgw_hier_cgid(cgt_hier(), cgt_relpath("web"), &id), 0);
 	assert_int_equal(warden_watch(&w, id, 0, 0, 0, &slot), 0);
 	assert_int_equal(warden_attach(&w, err, sizeof(err)), 0);
 	assert_true(cgt_spawn("batch", &sat, NULL) > 0);
@@ -204,7 +203,8 @@ static void test_wait_histogram(void **state)
 	a0 = arrivals(pid, &d0);
 	assert_int_equal(warden_usage(&w, slot, &run, &w0), 0);
 	if (!f) {
-		print_message("SKIP: runqlat (Debian's libbpf-tools) did not start; the count is still checked\n");
+		print_message(
+			"SKIP: runqlat (Debian's libbpf-tools) did not start; the count is still checked\n");
 		cgt_sleep_ms(MEASURE_S * 1000);
 		nrq = 0;
 	} else {
@@ -216,9 +216,10 @@ static void test_wait_histogram(void **state)
 	assert_int_equal(warden_usage(&w, slot, &run, &w1), 0);
 	for (int b = 0; b < CGW_HIST_BUCKETS; b++)
 		ours += (uint32_t)(h1[b] - h0[b]);
-	print_message("waits: cgwarden %llu, kernel arrivals %llu, runqlat %llu\n",
-		      (unsigned long long)ours, (unsigned long long)(a1 - a0),
-		      (unsigned long long)nrq);
+	print_message(
+		"waits: cgwarden %llu, kernel arrivals %llu, runqlat %llu\n",
+		(unsigned long long)ours, (unsigned long long)(a1 - a0),
+		(unsigned long long)nrq);
 	/* about 1,000 wake-ups a second, plus preemptions */
 	assert_true(a1 - a0 > 500ull * MEASURE_S / (uint64_t)cgt_slow());
 	assert_true((double)ours >= 0.95 * (double)(a1 - a0));
@@ -331,8 +332,8 @@ static void test_max_wait_kept(void **state)
 	snprintf(warm, sizeof(warm), "%d", 1 * cgt_slow());
 	cgt_fixture_setup(statefile, sizeof(statefile), "wait-state");
 	assert_int_equal(cgt_mkcg("web"), 0);
-	assert_true(cgt_read("web", cgt_weight_file(), before,
-			     sizeof(before)) > 0);
+	assert_true(cgt_read("web", cgt_weight_file(), before, sizeof(before)) >
+		    0);
 	for (int i = 0; i < 4; i++)
 		assert_int_equal(cgt_mkcg(batch[i]), 0);
 	snprintf(body, sizeof(body),
@@ -360,12 +361,14 @@ static void test_max_wait_kept(void **state)
 	share /= (double)(t1 - t0) * (double)sysconf(_SC_NPROCESSORS_ONLN);
 	assert_true(len > 0);
 	out[len] = '\0';
-	assert_int_equal(sscanf(out, "samples %llu p50_us %llu p99_us %llu max_us %llu",
-				&nsamp, &p50, &p99, &max),
-			 4);
+	assert_int_equal(
+		sscanf(out, "samples %llu p50_us %llu p99_us %llu max_us %llu",
+		       &nsamp, &p50, &p99, &max),
+		4);
 	writes = count_actions(&agent);
-	print_message("web lateness after 1 s: %llu samples, p50 %llu us, p99 %llu us, max %llu us; batch share %.1f%%; writes %d\n",
-		      nsamp, p50, p99, max, 100 * share, writes);
+	print_message(
+		"web lateness after 1 s: %llu samples, p50 %llu us, p99 %llu us, max %llu us; batch share %.1f%%; writes %d\n",
+		nsamp, p50, p99, max, 100 * share, writes);
 	/* pressure gone: the competitors stop, and after the hold the
 	 * weight steps back (halving, one step per cooldown) */
 	for (int i = 0; i < 4; i++)
@@ -377,12 +380,12 @@ static void test_max_wait_kept(void **state)
 		if (!strcmp(now, before))
 			break;
 	}
-	print_message("weight %s -> %s once the competitors stopped\n",
-		      before, now);
+	print_message("weight %s -> %s once the competitors stopped\n", before,
+		      now);
 	assert_string_equal(now, before); /* relaxed while running */
 	assert_int_equal(cgt_agent_stop(&agent, SIGTERM), 0);
-	assert_true(cgt_read("web", cgt_weight_file(), after,
-			     sizeof(after)) > 0);
+	assert_true(cgt_read("web", cgt_weight_file(), after, sizeof(after)) >
+		    0);
 	assert_string_equal(after, before); /* and still so after exit */
 	assert_true(writes >= 1); /* equal weights break the promise */
 	assert_true(writes <= 5); /* 1x -> 16x, then nothing */
