@@ -378,8 +378,10 @@ static void print_event(struct agent *a, const char *name, const char *path,
 
 		if (n && n->group >= 0)
 			pmil = a->tab->groups[n->group].wait_pmil;
+		privs_raise_bpf(); /* a map lookup: see privs.h */
 		if (!warden_wait_span(&a->w, e->slot, h))
 			cgw_hist_stats(h, pmil, 500, &hs);
+		privs_lower();
 		cgw_log(event_level(e),
 			"%s%s [%s] %s max_wait: %u of %u waits over %s above %u us; p%.1f %u us, p50 %u us, longest < %u us",
 			type, e->type == CGW_EV_PERSIST ? " (persists)" : "",

@@ -16,6 +16,7 @@
 
 #include "log.h"
 #include "state.h"
+#include "privs.h"
 #include "status.h"
 #include "status_fmt.h"
 #include "trust.h"
@@ -186,7 +187,12 @@ static char *build(const struct status_src *src, bool json, size_t *len)
 					    .path = gc->path,
 					    .scope = gc->scope,
 					    .min_ppm = gc->min_ppm,
-					    .max_ppm = gc->max_ppm };
+					    .max_ppm = gc->max_ppm,
+					    .max_wait_ns = gc->max_wait_ns,
+					    .wait_pmil = gc->wait_pmil };
+		uint32_t h[CGW_HIST_BUCKETS];
+		struct cgw_hist_stats hs;
+		int ret;
 		if (!warden_last_window(src->w, n->slot, &st) && st.nwin) {
 			g[i].have_estimate = true;
 			g[i].share_ppm = st.share_ppm;
@@ -194,6 +200,23 @@ static char *build(const struct status_src *src, bool json, size_t *len)
 			g[i].demand_ppm = st.demand_ppm;
 			in[i].breached = st.breached[0] || st.breached[1] ||
 					 st.breached[2];
+		}
+		/* the span the window clock judged, for groups with a
+		 * promise: one lookup each, so that the event loop that
+		 * answers stays quick (every group's waits: the metrics) */
+		ret = -ENOENT;
+		if (gc->max_wait_ns) {
+			privs_raise_bpf(); /* a map lookup: see privs.h */
+			ret = warden_wait_span(src->w, n->slot, h);
+			privs_lower();
+		}
+		if (!ret) {
+			cgw_hist_stats(h, gc->wait_pmil, 500, &hs);
+			g[i].have_waits = hs.count > 0;
+			g[i].waits = hs.count;
+			g[i].wait_pctl_us = hs.us[0];
+			g[i].wait_p50_us = hs.us[1];
+			g[i].wait_max_us = hs.max_us;
 		}
 		g[i].state = cgw_gstate_of(&in[i]);
 	}

@@ -489,10 +489,8 @@ int warden_wait_span(struct warden *w, uint32_t slot,
 	    !w->slots[slot].wait_lat)
 		return -ENOENT;
 	li = w->slots[slot].wait_lat - 1;
-	privs_raise_bpf();
 	ret = bpf_map__lookup_elem(w->skel->maps.lrings, &li, sizeof(li), &lr,
 				   sizeof(lr), 0);
-	privs_lower();
 	if (ret)
 		return ret;
 	memcpy(hist, lr.span, sizeof(lr.span));
@@ -508,7 +506,6 @@ int warden_wait_hist(struct warden *w, uint32_t slot,
 	if (slot >= CGW_MAX_SLOTS)
 		return -EINVAL;
 	memset(hist, 0, CGW_HIST_BUCKETS * sizeof(hist[0]));
-	privs_raise_bpf();
 	for (uint32_t cpu = 0; cpu < (uint32_t)w->nr_cpus && !ret; cpu++) {
 		uint32_t k = cpu * CGW_MAX_SLOTS + slot;
 
@@ -517,7 +514,6 @@ int warden_wait_hist(struct warden *w, uint32_t slot,
 		for (int b = 0; !ret && b < CGW_HIST_BUCKETS; b++)
 			hist[b] += a.hist[b];
 	}
-	privs_lower();
 	return ret;
 }
 

@@ -66,12 +66,13 @@ int warden_watch(struct warden *w, uint64_t cgid, uint32_t min_ppm,
 		 uint32_t max_ppm, uint32_t clear_max, uint32_t *slot);
 
 /* The last span's wait histogram of @slot, which has a wait promise (a
- * bpf() lookup: on events, not per window); -ENOENT without a promise. */
+ * bpf() lookup: on events, not per window; the caller raises CAP_BPF,
+ * privs.h); -ENOENT without a promise. */
 int warden_wait_span(struct warden *w, uint32_t slot,
 		     uint32_t hist[CGW_HIST_BUCKETS]);
 
 /* @slot's wait histogram since it was watched, summed over CPUs (mod
- * 2^32 per bucket: use differences). */
+ * 2^32 per bucket: use differences; bpf() lookups, like warden_usage()). */
 int warden_wait_hist(struct warden *w, uint32_t slot,
 		     uint32_t hist[CGW_HIST_BUCKETS]);
 

@@ -161,9 +161,11 @@ static void test_json(void **state)
 		"{\"version\":\"0.1.0\",\"config\":\"/etc/cgwarden.ini\",\"root\":\"/sys/fs/cgroup\",\"mode\":\"v2\","
 		"\"dry_run\":false,\"watched\":5,\"writes\":3,\"skipped\":1,\"released\":1,\"groups\":["
 		"{\"name\":\"web\",\"path\":\"shop/web\",\"scope\":\"shop\",\"min_share_ppm\":500000,\"max_share_ppm\":0,"
-		"\"share_ppm\":444500,\"slow_share_ppm\":450000,\"demand_ppm\":998300,\"state\":\"breached\"},"
+		"\"share_ppm\":444500,\"slow_share_ppm\":450000,\"demand_ppm\":998300,"
+		"\"max_wait_ns\":0,\"max_wait_pmil\":0,\"waits\":null,\"state\":\"breached\"},"
 		"{\"name\":\"batch\",\"path\":\"shop/batch\",\"scope\":\"shop\",\"min_share_ppm\":100000,\"max_share_ppm\":250000,"
-		"\"share_ppm\":null,\"slow_share_ppm\":null,\"demand_ppm\":null,\"state\":\"ok\"}],"
+		"\"share_ppm\":null,\"slow_share_ppm\":null,\"demand_ppm\":null,"
+		"\"max_wait_ns\":0,\"max_wait_pmil\":0,\"waits\":null,\"state\":\"ok\"}],"
 		"\"changes\":["
 		"{\"group\":\"web\",\"path\":\"shop/web\",\"file\":\"cpu.weight\",\"original\":\"100\",\"current\":\"180\",\"released\":false},"
 		"{\"group\":\"web\",\"path\":\"shop/\\\"odd\\\"\",\"file\":\"cpu.max\",\"original\":\"max 100000\",\"current\":\"25000 100000\",\"released\":true,\"released_why\":\"changed by someone else\",\"foreign\":\"50000 100000\",\"released_s\":12.500}]}\n");
@@ -189,6 +191,49 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* A latency promise: in the constraint column, and the last span's waits
+ * in a table of their own and in the JSON. */
+static void test_waits(void **state)
+{
+	static const struct cgw_sgroup g[] = {
+		{ .name = "api",
+		  .path = "shop/api",
+		  .scope = "shop",
+		  .max_ppm = 250000,
+		  .max_wait_ns = 1000000,
+		  .wait_pmil = 999,
+		  .have_waits = true,
+		  .waits = 4200,
+		  .wait_p50_us = 1,
+		  .wait_pctl_us = 1536,
+		  .wait_max_us = 8192,
+		  .state = CGW_GS_OK },
+		{ .name = "db",
+		  .path = "shop/db",
+		  .scope = "shop",
+		  .max_wait_ns = 250000,
+		  .wait_pmil = 990,
+		  .state = CGW_GS_OK },
+	};
+	struct cgw_status s;
+
+	(void)state;
+	sample(&s);
+	s.groups = g;
+	s.ngroups = 2;
+	render(&s, false);
+	assert_has("max 25.00% wait 1ms p99.9");
+	assert_has("  wait 250us p99  ");
+	assert_has(
+		"run-queue waits over the last span (us; max: its log2 bucket's bound):\n");
+	assert_has("  api    4200 waits, p50 1, p99.9 1536, max < 8192\n");
+	assert_null(strstr(out, "  db  ")); /* no waits seen: no line */
+	render(&s, true);
+	assert_has(
+		"\"max_wait_ns\":1000000,\"max_wait_pmil\":999,\"waits\":{\"count\":4200,\"p50_us\":1,\"pctl_us\":1536,\"pctl_pmil\":999,\"max_us\":8192}");
+	assert_has("\"max_wait_ns\":250000,\"max_wait_pmil\":990,\"waits\":null");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -196,6 +241,7 @@ int main(void)
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_text_nothing_changed),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_waits),
 		cmocka_unit_test(test_json_empty),
 	};
 

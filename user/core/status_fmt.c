@@ -6,6 +6,7 @@
 
 #include "json.h"
 #include "status_fmt.h"
+#include "units.h"
 
 static const char *const gstate_names[CGW_GS_NR] = {
 	[CGW_GS_OK] = "ok",
@@ -36,7 +37,7 @@ const char *cgw_gstate_name(enum cgw_gstate s)
 	return (unsigned int)s < CGW_GS_NR ? gstate_names[s] : "unknown";
 }
 
-/* "min 50.00%", "max 25.00%", "min 10.00% max 60.00%" */
+/* "min 50.00%", "max 25.00%", "min 10.00% max 60.00%", "wait 1ms p99" */
 static void constraint(const struct cgw_sgroup *g, char *buf, size_t len)
 {
 	int n = 0;
@@ -46,9 +47,21 @@ static void constraint(const struct cgw_sgroup *g, char *buf, size_t len)
 		n = snprintf(buf, len, "min %u.%02u%%", g->min_ppm / 10000,
 			     g->min_ppm / 100 % 100);
 	if (g->max_ppm && n >= 0 && (size_t)n < len)
-		snprintf(buf + n, len - (size_t)n, "%smax %u.%02u%%",
-			 n ? " " : "", g->max_ppm / 10000,
-			 g->max_ppm / 100 % 100);
+		n += snprintf(buf + n, len - (size_t)n, "%smax %u.%02u%%",
+			      n ? " " : "", g->max_ppm / 10000,
+			      g->max_ppm / 100 % 100);
+	if (g->max_wait_ns && n >= 0 && (size_t)n < len) {
+		char d[24];
+
+		cgw_format_duration(g->max_wait_ns, d, sizeof(d));
+		if (g->wait_pmil % 10)
+			snprintf(buf + n, len - (size_t)n, "%swait %s p%u.%u",
+				 n ? " " : "", d, g->wait_pmil / 10,
+				 g->wait_pmil % 10);
+		else
+			snprintf(buf + n, len - (size_t)n, "%swait %s p%u",
+				 n ? " " : "", d, g->wait_pmil / 10);
+	}
 }
 
 /* Column widths of the group table: the longest name and path. */
@@ -94,6 +107,27 @@ int cgw_status_text(FILE *f, const struct cgw_status *s)
 		}
 		fprintf(f, "%-*s  %-*s  %-22s  %8s  %8s  %s\n", wn, g->name, wp,
 			g->path, c, share, demand, cgw_gstate_name(g->state));
+	}
+	for (size_t i = 0, head = 0; i < s->ngroups; i++) {
+		const struct cgw_sgroup *g = &s->groups[i];
+		uint32_t pm = g->max_wait_ns ? g->wait_pmil : 990;
+
+		if (!g->have_waits)
+			continue;
+		if (!head++)
+			fprintf(f,
+				"\nrun-queue waits over the last span (us; max: its log2 bucket's bound):\n");
+		if (pm % 10)
+			fprintf(f,
+				"  %-*s  %" PRIu64
+				" waits, p50 %u, p%u.%u %u, max < %u\n",
+				wn, g->name, g->waits, g->wait_p50_us, pm / 10,
+				pm % 10, g->wait_pctl_us, g->wait_max_us);
+		else
+			fprintf(f,
+				"  %-*s  %" PRIu64 " waits, p50 %u, p%u %u, max < %u\n",
+				wn, g->name, g->waits, g->wait_p50_us, pm / 10,
+				g->wait_pctl_us, g->wait_max_us);
 	}
 	if (s->nchanges)
 		fprintf(f, "\nchanged by the agent (original -> now):\n");
@@ -158,6 +192,17 @@ int cgw_status_json(FILE *f, const struct cgw_status *s)
 		else
 			fputs(",\"share_ppm\":null,\"slow_share_ppm\":null,\"demand_ppm\":null",
 			      f);
+		fprintf(f, ",\"max_wait_ns\":%" PRIu64 ",\"max_wait_pmil\":%u",
+			g->max_wait_ns, g->max_wait_ns ? g->wait_pmil : 0);
+		if (g->have_waits)
+			fprintf(f,
+				",\"waits\":{\"count\":%" PRIu64
+				",\"p50_us\":%u,\"pctl_us\":%u,\"pctl_pmil\":%u,\"max_us\":%u}",
+				g->waits, g->wait_p50_us, g->wait_pctl_us,
+				g->max_wait_ns ? g->wait_pmil : 990,
+				g->wait_max_us);
+		else
+			fputs(",\"waits\":null", f);
 		json_kv(f, "state", cgw_gstate_name(g->state), true);
 		fputc('}', f);
 	}

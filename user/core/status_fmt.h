@@ -42,6 +42,14 @@ struct cgw_sgroup {
 	uint32_t share_ppm; /* over the span */
 	uint32_t slow_share_ppm; /* slow average */
 	uint32_t demand_ppm; /* run + wait over the span */
+	uint64_t max_wait_ns; /* 0: no latency promise */
+	uint32_t wait_pmil; /* its percentile, per mille */
+	/* run-queue waits over the last span judged (groups with a
+	 * max_wait): how many, p50, the promise's percentile and the
+	 * longest wait's bucket bound, in us */
+	bool have_waits;
+	uint64_t waits;
+	uint32_t wait_p50_us, wait_pctl_us, wait_max_us;
 	enum cgw_gstate state;
 };
 
