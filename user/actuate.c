@@ -237,8 +237,8 @@ static void report(const struct act_ctx *a, const char *type, const char *name,
 	cgw_json_str(stdout, reason);
 	printf(",\"dry_run\":%s,\"saved_original\":%s,\"t_event_ns\":%" PRIu64
 	       ",\"t_recv_ns\":%" PRIu64 ",\"t_written_ns\":%" PRIu64 "}\n",
-	       a->dry_run ? "true" : "false", saved ? "true" : "false",
-	       t_event, t_event ? a->t_recv_ns : 0, t_written);
+	       a->dry_run ? "true" : "false", saved ? "true" : "false", t_event,
+	       t_event ? a->t_recv_ns : 0, t_written);
 	fflush(stdout);
 }
 
@@ -399,8 +399,8 @@ static uint32_t cap_now(struct act_ctx *a, struct act_node *n)
 }
 
 /* Caps @n at @share of the machine, at the cgroup's own CFS period. */
-static int set_cap(struct act_ctx *a, struct act_node *n, uint32_t share,
-		   int g, enum cgw_why why, const char *reason, uint64_t t_event)
+static int set_cap(struct act_ctx *a, struct act_node *n, uint32_t share, int g,
+		   enum cgw_why why, const char *reason, uint64_t t_event)
 {
 	uint64_t q = cgw_quota_us(share, a->ncpus, n->period_us);
 	char want[64];
@@ -729,8 +729,8 @@ static int setpoint_of(struct act_ctx *a, const struct act_node *n,
 	struct cgw_member idle;
 
 	idle_of(a, &idle);
-	return cgw_setpoint(m, k, 0, &idle, gc->min_ppm,
-			    a->cfg->margin_ppm, wmin(a), wmax(a), sp);
+	return cgw_setpoint(m, k, 0, &idle, gc->min_ppm, a->cfg->margin_ppm,
+			    wmin(a), wmax(a), sp);
 }
 
 /* The cgroup wants its minimum: it waits and run + wait reaches it. */
@@ -779,11 +779,11 @@ static void escalate(struct act_ctx *a, int g, struct act_node *n,
 	}
 	ret = cgw_policy_caps(comp, k, target, a->active_ppm, cap);
 	if (ret <= 0) {
-		cgw_log(CGW_LOG_WARNING,
-			"[%s] %s below min_share: %s",
+		cgw_log(CGW_LOG_WARNING, "[%s] %s below min_share: %s",
 			group_name(a, g), n->rel,
-			ret < 0 ? "min_share + margin leaves no room to cap competitors at" :
-				  "no active competitor to cap; nothing more to do");
+			ret < 0 ?
+				"min_share + margin leaves no room to cap competitors at" :
+				"no active competitor to cap; nothing more to do");
 		return;
 	}
 	for (size_t i = 0; i < k; i++) {
@@ -792,11 +792,12 @@ static void escalate(struct act_ctx *a, int g, struct act_node *n,
 		if (!cap[i] || !node_may_write(a, m, now) ||
 		    cap_now(a, m) <= cap[i])
 			continue; /* already capped at least as tight */
-		snprintf(reason, sizeof(reason),
-			 "escalation for [%s]: share %.1f%% < min %.1f%% with weights exhausted; cap competitor at %.1f%% (it had %.1f%%)",
-			 group_name(a, g), share / 1e4,
-			 a->cfg->groups[g].min_ppm / 1e4, cap[i] / 1e4,
-			 comp[i].share_ppm / 1e4);
+		snprintf(
+			reason, sizeof(reason),
+			"escalation for [%s]: share %.1f%% < min %.1f%% with weights exhausted; cap competitor at %.1f%% (it had %.1f%%)",
+			group_name(a, g), share / 1e4,
+			a->cfg->groups[g].min_ppm / 1e4, cap[i] / 1e4,
+			comp[i].share_ppm / 1e4);
 		if (!set_cap(a, m, cap[i], g, CGW_WHY_ESCALATION, reason,
 			     t_event)) {
 			m->capped_for = g;
@@ -847,16 +848,16 @@ static int ctl_write(struct act_ctx *a, struct act_node *n,
 	int ret;
 
 	snprintf(want, sizeof(want), "%" PRIu64, o->weight);
-	snprintf(reason, sizeof(reason),
-		 "%s: %s; share %.1f%% of min %.1f%%, model: %.1f%% at setpoint %" PRIu64
-		 " for target %.1f%% of the set's %.1f%%%s",
-		 why_name(o->why), cause, share / 1e4,
-		 a->cfg->groups[n->group].min_ppm / 1e4,
-		 sp->predicted_ppm / 1e4, sp->weight, sp->target_ppm / 1e4,
-		 sp->cap_ppm / 1e4,
-		 sp->unreachable ? ", unreachable" :
-		 sp->clamped	 ? ", clamped" :
-				   "");
+	snprintf(
+		reason, sizeof(reason),
+		"%s: %s; share %.1f%% of min %.1f%%, model: %.1f%% at setpoint %" PRIu64
+		" for target %.1f%% of the set's %.1f%%%s",
+		why_name(o->why), cause, share / 1e4,
+		a->cfg->groups[n->group].min_ppm / 1e4, sp->predicted_ppm / 1e4,
+		sp->weight, sp->target_ppm / 1e4, sp->cap_ppm / 1e4,
+		sp->unreachable ? ", unreachable" :
+		sp->clamped	? ", clamped" :
+				  "");
 	ret = act_write(a, n, &n->weight, want, n->group, ctl_why(o->why),
 			reason, t_event);
 	if (ret)
@@ -870,10 +871,10 @@ static int ctl_write(struct act_ctx *a, struct act_node *n,
 		n->surplus = false;
 	} else {
 		n->rw.last_write_ns = now ? now : 1;
-		warden_set_surplus(a->w, n->slot,
-				   cgw_ctl_surplus_ppm(
-					   a->cfg->groups[n->group].min_ppm,
-					   a->cfg->margin_ppm));
+		warden_set_surplus(
+			a->w, n->slot,
+			cgw_ctl_surplus_ppm(a->cfg->groups[n->group].min_ppm,
+					    a->cfg->margin_ppm));
 	}
 	return 0;
 }
@@ -910,9 +911,8 @@ static void report_unreachable(struct act_ctx *a, struct act_node *n,
  * Raise @n (a min_share group) if the model or a persisting shortfall
  * says so (core/policy.c decides; only a persisting breach may escalate).
  */
-static void control(struct act_ctx *a, struct act_node *n,
-		    enum cgw_ctl_ev ev, const char *cause, uint64_t t_event,
-		    uint64_t now)
+static void control(struct act_ctx *a, struct act_node *n, enum cgw_ctl_ev ev,
+		    const char *cause, uint64_t t_event, uint64_t now)
 {
 	struct cgw_setpoint sp;
 	struct cgw_ctl_out o;
@@ -921,8 +921,8 @@ static void control(struct act_ctx *a, struct act_node *n,
 	estimate_of(a, n, &st);
 	if (setpoint_of(a, n, &sp))
 		return;
-	cgw_ctl_breach(&n->ctl, &a->ctl, &sp, n->weight_now,
-		       st.slow_share_ppm, ev, now, &o);
+	cgw_ctl_breach(&n->ctl, &a->ctl, &sp, n->weight_now, st.slow_share_ppm,
+		       ev, now, &o);
 	report_unreachable(a, n, &o, &sp);
 	if (o.why != CGW_CTL_NONE && node_may_write(a, n, now))
 		ctl_write(a, n, &o, &sp, st.slow_share_ppm, cause, t_event,
@@ -1218,8 +1218,8 @@ static void relax_quota(struct act_ctx *a, struct act_node *n, uint64_t now)
 	if (next == orig)
 		snprintf(buf, sizeof(buf), "%s", n->quota.original);
 	else
-		cgw_cpuctl_format_quota(a->hier->mode, next, n->period_us,
-					buf, sizeof(buf));
+		cgw_cpuctl_format_quota(a->hier->mode, next, n->period_us, buf,
+					sizeof(buf));
 	if (act_write(a, n, &n->quota, buf, g, CGW_WHY_UNCAP,
 		      "relax: pressure gone", 0) < 0 ||
 	    !n->quota.changed) {

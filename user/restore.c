@@ -240,8 +240,7 @@ int restore_from_state(const char *state_file, const char *cgroup_root,
 
 	ret = prepare(&r, state_file, cgroup_root);
 	if (ret == -ENOENT) {
-		cgw_log(CGW_LOG_INFO,
-			"%s: no state file: nothing to restore",
+		cgw_log(CGW_LOG_INFO, "%s: no state file: nothing to restore",
 			state_file);
 		return 0;
 	}

@@ -1016,7 +1016,6 @@ static void test_relax_quota_bounded(void **state)
 	assert_int_equal(quota_steps(50000, CGW_QUOTA_MAX, 4, 100000), 3);
 }
 
-
 /* --- latency promises ------------------------------------------------ */
 
 static void test_wait_bucket_is_runqlat(void **state)
@@ -1032,7 +1031,8 @@ static void test_wait_bucket_is_runqlat(void **state)
 	assert_int_equal(cgw_wait_bucket(1024000), 10);
 	assert_int_equal(cgw_wait_bucket(UINT64_MAX), CGW_HIST_BUCKETS - 1);
 	for (uint32_t b = 1; b < CGW_HIST_BUCKETS - 1; b++) {
-		assert_int_equal(cgw_wait_bucket(cgw_bucket_lo_us(b) * 1000), b);
+		assert_int_equal(cgw_wait_bucket(cgw_bucket_lo_us(b) * 1000),
+				 b);
 		assert_int_equal(
 			cgw_wait_bucket(cgw_bucket_hi_us(b) * 1000 - 1), b);
 	}

@@ -15,8 +15,7 @@ static const char *const why_names[CGW_WHY_NR] = {
 	[CGW_WHY_SETPOINT] = "setpoint", [CGW_WHY_FEEDBACK] = "feedback",
 	[CGW_WHY_RELAX] = "relax",	 [CGW_WHY_ORIGINAL] = "original",
 	[CGW_WHY_CAP] = "cap",		 [CGW_WHY_ESCALATION] = "escalation",
-	[CGW_WHY_UNCAP] = "uncap",
-	[CGW_WHY_WAIT] = "wait",
+	[CGW_WHY_UNCAP] = "uncap",	 [CGW_WHY_WAIT] = "wait",
 };
 
 static const char *const kind_names[CGW_NR_KINDS] = {
@@ -105,7 +104,7 @@ static void per_kind(FILE *f, const struct cgw_metrics *m, const char *metric,
 	for (size_t i = 0; i < m->ngroups; i++) {
 		const struct cgw_mgroup *g = &m->groups[i];
 		uint32_t lim[CGW_NR_KINDS] = { g->min_ppm, g->max_ppm,
-						g->max_wait_ns ? 1 : 0 };
+					       g->max_wait_ns ? 1 : 0 };
 
 		for (int k = 0; k < CGW_NR_KINDS; k++) {
 			if (!lim[k])

@@ -496,7 +496,8 @@ void cgw_ctl_breach(struct cgw_ctl *c, const struct cgw_ctl_params *p,
 		return; /* a weight takes nothing from nobody */
 	if (ev != CGW_CTL_EV_ACTIVE && settling(c, p, now))
 		return;
-	if (cur < sp->weight && !in_deadband(cur, sp->weight, p->deadband_ppm)) {
+	if (cur < sp->weight &&
+	    !in_deadband(cur, sp->weight, p->deadband_ppm)) {
 		out->why = CGW_CTL_SETPOINT;
 		out->weight = sp->weight;
 		return;
@@ -504,10 +505,11 @@ void cgw_ctl_breach(struct cgw_ctl *c, const struct cgw_ctl_params *p,
 	if (ev != CGW_CTL_EV_PERSIST || share_ppm >= p->min_ppm)
 		return;
 	/* the last feedback step did not close a quarter of the gap */
-	if (c->nfeedback && share_ppm < c->share_at_step +
-						(p->min_ppm - min_u64(c->share_at_step,
-								      p->min_ppm)) /
-							4)
+	if (c->nfeedback &&
+	    share_ppm <
+		    c->share_at_step + (p->min_ppm -
+					min_u64(c->share_at_step, p->min_ppm)) /
+					       4)
 		c->exhausted = true;
 	if (!c->exhausted) {
 		bound = min_u64(max_u64(sp->weight, 2 * sp->nominal), p->wmax);
@@ -600,7 +602,9 @@ int cgw_wait_params(uint64_t limit_ns, uint32_t pmil,
 		uint64_t hi = cgw_bucket_hi_us(bucket);
 
 		out->wgt[bucket] =
-			us + 1 >= hi ? 0 : (uint32_t)(((hi - us - 1) << 10) / (hi - lo));
+			us + 1 >= hi ?
+				0 :
+				(uint32_t)(((hi - us - 1) << 10) / (hi - lo));
 	}
 	out->pmil = pmil;
 	out->min = CGW_WAIT_MIN_SAMPLES;
@@ -636,8 +640,9 @@ void cgw_hist_stats(const uint32_t *d, uint32_t pmil0, uint32_t pmil1,
 
 		for (int k = 0; k < 2; k++)
 			if (d[b] && cum < rank[k] && cum + d[b] >= rank[k])
-				out->us[k] = (uint32_t)(lo + w * (rank[k] - cum) /
-								d[b]);
+				out->us[k] =
+					(uint32_t)(lo +
+						   w * (rank[k] - cum) / d[b]);
 		cum += d[b];
 	}
 }
