@@ -46,6 +46,11 @@ static const char *quota_file(const struct act_ctx *a)
 	return cgw_cpuctl_quota_name(a->hier->mode);
 }
 
+static const char *idle_file(const struct act_ctx *a)
+{
+	return cgw_cpuctl_idle_name(a->hier->mode);
+}
+
 static uint64_t wmin(const struct act_ctx *a)
 {
 	return cgw_cpuctl_weight_min(a->hier->mode);
@@ -113,8 +118,8 @@ static int save_state(struct act_ctx *a, const struct cgw_file *pending,
 		return 0;
 	snprintf(st.root, sizeof(st.root), "%s", a->hier->root);
 	snprintf(st.mode, sizeof(st.mode), "%s", cgw_mode_name(a->hier->mode));
-	st.e = calloc(a->nnodes * 2 + 1, sizeof(*st.e));
-	idx = calloc(a->nnodes * 2 + 1, sizeof(*idx));
+	st.e = calloc(a->nnodes * 3 + 1, sizeof(*st.e));
+	idx = calloc(a->nnodes * 3 + 1, sizeof(*idx));
 	if (!st.e || !idx) {
 		cgw_log(CGW_LOG_ERR, "state file: out of memory");
 		free(st.e);
@@ -122,13 +127,15 @@ static int save_state(struct act_ctx *a, const struct cgw_file *pending,
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < a->nnodes; i++) {
-		struct cgw_file *fs[] = { &a->nodes[i].weight,
+		/* cpu.idle first: --restore clears it before the weight */
+		struct cgw_file *fs[] = { &a->nodes[i].idle,
+					  &a->nodes[i].weight,
 					  &a->nodes[i].quota };
 
 		/* a vanished cgroup has nothing left to restore */
 		if (a->nodes[i].gone)
 			continue;
-		for (int k = 0; k < 2; k++) {
+		for (int k = 0; k < 3; k++) {
 			struct cgw_state_entry *e = &st.e[st.n];
 
 			fs[k]->rec = -1;
@@ -244,7 +251,7 @@ static void report(const struct act_ctx *a, const char *type, const char *name,
 
 static struct cgw_rl *file_rl(struct act_node *n, const struct cgw_file *f)
 {
-	return f == &n->weight ? &n->rlw : &n->rlq;
+	return f == &n->weight ? &n->rlw : f == &n->idle ? &n->rli : &n->rlq;
 }
 
 /* Steps back toward the original relax; the rest raises or tightens. */
@@ -254,6 +261,7 @@ static enum cgw_rl_dir why_dir(enum cgw_why why)
 	case CGW_WHY_RELAX:
 	case CGW_WHY_ORIGINAL:
 	case CGW_WHY_UNCAP:
+	case CGW_WHY_UNIDLE:
 		return CGW_RL_RELAX;
 	default:
 		return CGW_RL_RAISE;
@@ -350,7 +358,8 @@ static bool node_may_write(const struct act_ctx *a, const struct act_node *n,
 	uint64_t cd = a->cfg->cooldown_ns;
 
 	return cgw_relax_may_write(&n->rw, now, cd) &&
-	       cgw_relax_may_write(&n->rq, now, cd);
+	       cgw_relax_may_write(&n->rq, now, cd) &&
+	       cgw_relax_may_write(&n->ri, now, cd);
 }
 
 static void mark_written(struct cgw_relax *r, uint64_t now)
@@ -362,8 +371,9 @@ static void mark_written(struct cgw_relax *r, uint64_t now)
 
 /* --- nodes ---------------------------------------------------------- */
 
-/* Reads @n's weight and quota as they are now: the originals recorded in
- * the state file before any write, and the weight the model starts from. */
+/* Reads @n's weight, quota and cpu.idle as they are now: the originals
+ * recorded in the state file before any write, and the weight the model
+ * starts from. */
 static int read_originals(struct act_node *n)
 {
 	int ret = cgw_file_read(&n->weight, n->weight.original,
@@ -372,6 +382,10 @@ static int read_originals(struct act_node *n)
 	if (ret >= 0)
 		ret = cgw_file_read(&n->quota, n->quota.original,
 				    sizeof(n->quota.original));
+	if (ret >= 0 && n->idle.fd >= 0 &&
+	    cgw_file_read(&n->idle, n->idle.original,
+			  sizeof(n->idle.original)) < 0)
+		cgw_file_close(&n->idle); /* not managed: never written */
 	if (ret < 0)
 		return ret;
 	n->weight_now = strtoull(n->weight.original, NULL, 10);
@@ -442,9 +456,11 @@ static int node_add(struct act_ctx *a, const char *rel, int group,
 	memset(n, 0, sizeof(*n));
 	cgw_file_init(&n->weight);
 	cgw_file_init(&n->quota);
+	cgw_file_init(&n->idle);
 	snprintf(n->rel, sizeof(n->rel), "%s", rel);
 	n->group = group;
 	n->capped_for = -1;
+	n->idled_for = -1;
 	/* O_PATH: to notice the cgroup vanishing (act_check_gone) */
 	n->dirfd = cgw_hier_openat(a->hier, rel, O_PATH | O_DIRECTORY);
 	if (n->dirfd < 0)
@@ -452,6 +468,10 @@ static int node_add(struct act_ctx *a, const char *rel, int group,
 	ret = cgw_file_open(&n->weight, a->hier, rel, weight_file(a));
 	if (!ret)
 		ret = cgw_file_open(&n->quota, a->hier, rel, quota_file(a));
+	/* cpu.idle (5.15+) is optional: without it a wait promise has no
+	 * second stage (wait_idle() says so) */
+	if (!ret && cgw_file_open(&n->idle, a->hier, rel, idle_file(a)))
+		cgw_file_close(&n->idle);
 	if (!ret)
 		ret = read_originals(n);
 	if (!ret && group < 0)
@@ -461,6 +481,7 @@ static int node_add(struct act_ctx *a, const char *rel, int group,
 	if (ret) {
 		cgw_file_close(&n->weight);
 		cgw_file_close(&n->quota);
+		cgw_file_close(&n->idle);
 		close(n->dirfd);
 		return ret;
 	}
@@ -987,9 +1008,114 @@ static bool sibling_busy(struct act_ctx *a, const struct act_node *n)
 }
 
 /*
+ * Puts @m's weight on file as ours at the kernel's default, or takes it
+ * off again (@on false).  Clearing cpu.idle resets the weight to that
+ * default, so a restore (this agent's or --restore after a crash) clears
+ * cpu.idle first, then finds the default and puts the original back.
+ */
+static void idle_weight(struct act_ctx *a, struct act_node *m, bool on)
+{
+	char orig[CGW_STATE_VALUE_MAX], dfl[32];
+
+	if (!on) {
+		m->weight.changed = false;
+		m->weight.written[0] = '\0';
+		return;
+	}
+	snprintf(orig, sizeof(orig), "%s", m->weight.original);
+	snprintf(dfl, sizeof(dfl), "%" PRIu64,
+		 cgw_cpuctl_weight_dfl(a->hier->mode));
+	cgw_file_adopt(&m->weight, orig, dfl);
+}
+
+/*
+ * Second stage of @n's wait promise, its weight at the bound and its
+ * waits still over: every busy competitor beside it (inside the group's
+ * scope, without a promise of its own) becomes SCHED_IDLE.  Their weights
+ * go on file first, in one state file write; a write that fails takes its
+ * weight off again.  Caps, the third stage, are not built.
+ */
+static void wait_idle(struct act_ctx *a, struct act_node *n,
+		      const struct cgw_event *e, uint64_t now)
+{
+	static int idx[ACT_MAX_NODES];
+	const struct cgw_group_cfg *gc = &a->cfg->groups[n->group];
+	size_t cand = 0, k = 0;
+	bool undo = false;
+	char reason[256], lim[16];
+
+	cgw_format_duration(gc->max_wait_ns, lim, sizeof(lim));
+	snprintf(reason, sizeof(reason),
+		 "max_wait for [%s]: %u of %u waits above %s with its weight at the bound; competitor made SCHED_IDLE",
+		 group_name(a, n->group), e->share_ppm, e->demand_ppm, lim);
+	for (size_t i = 0; i < a->nnodes && k < ACT_MAX_NODES; i++) {
+		struct act_node *m = &a->nodes[i];
+		const struct cgw_group_cfg *mc =
+			m->group >= 0 ? &a->cfg->groups[m->group] : NULL;
+		struct cgw_wait_comp c = { .has_idle = false };
+		char cur[CGW_STATE_VALUE_MAX] = "";
+		struct cgw_slot st;
+
+		if (m == n || m->gone || !same_parent(m->rel, n->rel) ||
+		    !in_scope(m->rel, gc->scope))
+			continue;
+		estimate_of(a, m, &st);
+		c.busy = st.nwin && st.busy;
+		c.promised = mc && (mc->min_ppm || mc->max_wait_ns);
+		c.weight_ours = m->weight.changed || m->weight.released;
+		c.has_idle = m->idle.fd >= 0 && !m->idle.released;
+		c.idle = m->idle.changed ||
+			 (c.has_idle &&
+			  cgw_file_read(&m->idle, cur, sizeof(cur)) >= 0 &&
+			  strcmp(cur, "0"));
+		if (!cgw_wait_idle_pick(&c))
+			continue;
+		cand++;
+		if (node_may_write(a, m, now))
+			idx[k++] = (int)i;
+	}
+	if (!cand && !n->wait_idle_none)
+		cgw_log(CGW_LOG_WARNING,
+			"[%s] %s max_wait %s: no busy competitor to make SCHED_IDLE (%s); nothing more to do",
+			group_name(a, n->group), n->rel, lim,
+			n->idle.fd >= 0 ?
+				"all idle already, promised, or weighted by the agent" :
+				"this kernel has no cpu.idle");
+	n->wait_idle_none = !cand;
+	if (!k)
+		return;
+	if (!a->dry_run) {
+		for (size_t i = 0; i < k; i++)
+			idle_weight(a, &a->nodes[idx[i]], true);
+		if (save_state(a, NULL, NULL)) {
+			for (size_t i = 0; i < k; i++)
+				idle_weight(a, &a->nodes[idx[i]], false);
+			save_state(a, NULL, NULL);
+			return;
+		}
+	}
+	for (size_t i = 0; i < k; i++) {
+		struct act_node *m = &a->nodes[idx[i]];
+
+		if (!act_write(a, m, &m->idle, "1", n->group,
+			       CGW_WHY_WAIT_IDLE, reason, e->t_event_ns)) {
+			m->idled_for = n->group;
+			mark_written(&m->ri, now);
+		} else if (!a->dry_run && !m->idle.changed) {
+			idle_weight(a, m, false);
+			undo = true;
+		}
+	}
+	if (undo)
+		save_state(a, NULL, NULL);
+}
+
+/*
  * max_wait breached (or still breached a cooldown later): raise the
  * group's weight against its competitors, doubling per write up to
- * CGW_WAIT_RAISE_MAX times its original (core/policy.c).  A waking task
+ * CGW_WAIT_RAISE_MAX times its original (core/policy.c); once it is
+ * there and the waits still breach, make the busy competitors
+ * SCHED_IDLE (wait_idle()).  A waking task
  * of a heavier group is placed ahead of lighter ones: measured here, four
  * saturating competitors, a 1 ms / 100 us periodic task: p99 4.7-6.2 ms
  * at equal weights, 0.12-0.42 ms at 16 times the weight.  The raise stays
@@ -1009,7 +1135,11 @@ static void on_wait(struct act_ctx *a, struct act_node *n,
 	next = cgw_wait_raise(n->weight_now, n->ctl.orig, wmax(a));
 	cgw_format_duration(gc->max_wait_ns, lim, sizeof(lim));
 	if (next <= n->weight_now) {
-		if (!n->wait_at_bound)
+		/* a breach after the one that found the weight at its
+		 * bound: that weight had a span to act, and did not do */
+		if (n->wait_at_bound)
+			wait_idle(a, n, e, now);
+		else
 			cgw_log(CGW_LOG_WARNING,
 				"[%s] %s max_wait %s: %u of %u waits above it with the weight at its bound (%" PRIu64
 				"); weights can do no more",
@@ -1047,6 +1177,9 @@ static void on_wait_clear(struct act_ctx *a, struct act_node *n, uint64_t now)
  * the hold (the relax step recomputes the setpoint without it). */
 static void on_idle(struct act_ctx *a, struct act_node *c, uint64_t now)
 {
+	/* SCHED_IDLE for a wait promise: not needed while it does not run */
+	if (c->idle.changed)
+		cgw_relax_clear(&c->ri, now);
 	for (size_t i = 0; i < a->nnodes; i++) {
 		struct act_node *n = &a->nodes[i];
 
@@ -1127,6 +1260,8 @@ const char *act_on_event(struct act_ctx *a, const struct cgw_event *e,
 		/* until its estimate spans its activity, a newcomer is taken
 		 * to want everything: a tenth of a span says nothing */
 		n->newcomer_until = now + a->cfg->span_ns;
+		if (n->idle.changed)
+			cgw_relax_breach(&n->ri); /* competes again: stays */
 		on_active(a, n, e, now);
 		return n->rel;
 	case CGW_EV_IDLE:
@@ -1234,6 +1369,49 @@ static void relax_quota(struct act_ctx *a, struct act_node *n, uint64_t now)
 }
 
 /*
+ * A competitor made SCHED_IDLE for a wait promise, and stopped since:
+ * cpu.idle back to its original, then its weight, which the kernel reset
+ * to the default, back to its original.  One that runs again stays idle
+ * until it stops.
+ */
+static void relax_idle(struct act_ctx *a, struct act_node *n, uint64_t now)
+{
+	int g = n->group >= 0 ? n->group : n->idled_for;
+	char cur[CGW_STATE_VALUE_MAX];
+	struct cgw_slot st;
+	int ret;
+
+	if (!n->idle.changed) {
+		cgw_relax_wrote(&n->ri, now, true);
+		return;
+	}
+	estimate_of(a, n, &st);
+	if (st.nwin && st.busy) {
+		cgw_relax_breach(&n->ri);
+		return;
+	}
+	ret = act_write(a, n, &n->idle, n->idle.original, g, CGW_WHY_UNIDLE,
+			"relax: competitor stopped", 0);
+	cgw_relax_wrote(&n->ri, now, true);
+	/* written, or found at its original already: either way cleared */
+	if (ret < 0 || n->idle.released ||
+	    cgw_file_read(&n->idle, cur, sizeof(cur)) < 0 ||
+	    strcmp(cur, n->idle.original))
+		return;
+	n->idle.changed = false;
+	n->idled_for = -1;
+	if (!n->weight.changed || n->weight.released)
+		return;
+	/* the kernel reset the weight when cpu.idle went to 0 */
+	ret = act_write(
+		a, n, &n->weight, n->weight.original, g, CGW_WHY_UNIDLE,
+		"cpu.idle cleared: the kernel reset the weight to its default",
+		0);
+	if (ret == 0 || (ret == 1 && !n->weight.released))
+		n->weight.changed = false;
+}
+
+/*
  * [agent] retake: a file released to someone else is managed again once
  * the time is up; its value then is its new original.  Returns when the
  * next one of @n's files is due (0: none).
@@ -1331,6 +1509,12 @@ uint64_t act_tick(struct act_ctx *a, uint64_t now)
 			cgw_relax_due(&n->rq, now, hold, cd, &t);
 		}
 		next = relax_next(a, &n->rlq, t, next);
+		if (cgw_relax_due(&n->ri, now, hold, cd, &t) &&
+		    node_may_write(a, n, now) && relax_ok(a, &n->rli, now)) {
+			relax_idle(a, n, now);
+			cgw_relax_due(&n->ri, now, hold, cd, &t);
+		}
+		next = relax_next(a, &n->rli, t, next);
 	}
 	return next;
 }
@@ -1402,6 +1586,8 @@ void act_group_flags(const struct act_ctx *a, struct cgw_gstate_in *in)
 
 		if (n->capped_for >= 0 && n->quota.changed && !n->gone)
 			in[n->capped_for].changed = true;
+		if (n->idled_for >= 0 && n->idle.changed && !n->gone)
+			in[n->idled_for].changed = true;
 	}
 }
 
@@ -1411,10 +1597,11 @@ void act_group_flags(const struct act_ctx *a, struct cgw_gstate_in *in)
  * could not be. */
 static int restore_node(struct act_ctx *a, struct act_node *n, const char *why)
 {
-	struct cgw_file *fs[] = { &n->weight, &n->quota };
+	/* cpu.idle first: the kernel refuses weight writes while it is 1 */
+	struct cgw_file *fs[] = { &n->idle, &n->weight, &n->quota };
 	int failed = 0;
 
-	for (int k = 0; k < 2; k++) {
+	for (int k = 0; k < 3; k++) {
 		char cur[CGW_STATE_VALUE_MAX], orig[CGW_STATE_VALUE_MAX];
 		enum cgw_set res;
 		int ret;
@@ -1476,11 +1663,14 @@ int act_release_group(struct act_ctx *a, int group, const char *why)
 	for (size_t i = 0; i < a->nnodes; i++) {
 		struct act_node *m = &a->nodes[i];
 
-		if (m->capped_for != group || m->gone)
+		if ((m->capped_for != group && m->idled_for != group) ||
+		    m->gone)
 			continue;
 		failed += restore_node(a, m, why);
 		m->capped_for = -1;
+		m->idled_for = -1;
 		m->rq = (struct cgw_relax){ 0 };
+		m->ri = (struct cgw_relax){ 0 };
 	}
 	failed += restore_node(a, n, why);
 	/* no longer ours: a cgroup that still competes with another group
@@ -1496,6 +1686,7 @@ void act_free(struct act_ctx *a)
 	for (size_t i = 0; i < a->nnodes; i++) {
 		cgw_file_close(&a->nodes[i].weight);
 		cgw_file_close(&a->nodes[i].quota);
+		cgw_file_close(&a->nodes[i].idle);
 		if (a->nodes[i].dirfd >= 0)
 			close(a->nodes[i].dirfd);
 	}

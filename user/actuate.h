@@ -27,17 +27,20 @@ struct act_node {
 	int group; /* index of its [section], -1 for a sibling */
 	struct cgw_file weight; /* cpu.weight | cpu.shares */
 	struct cgw_file quota; /* cpu.max | cpu.cfs_quota_us */
+	struct cgw_file idle; /* cpu.idle; closed where the kernel has none */
 	uint64_t period_us; /* the cgroup's CFS period */
 	uint64_t weight_now; /* last weight read or written */
-	struct cgw_relax rw, rq; /* relax state of weight and quota */
-	struct cgw_rl rlw, rlq; /* per-file rate limit and hold clock of
-				 * weight and quota (core/ratelimit.h) */
+	struct cgw_relax rw, rq, ri; /* relax state of weight, quota, idle */
+	struct cgw_rl rlw, rlq, rli; /* per-file rate limit and hold clock
+				      * of each (core/ratelimit.h) */
 	struct cgw_ctl ctl; /* the controller of a min_share group */
 	bool surplus; /* the kernel reported SURPLUS, not yet its end */
 	bool wait_at_bound; /* max_wait: weight raised as far as it goes */
+	bool wait_idle_none; /* max_wait: no competitor to make idle, said */
 	uint64_t newcomer_until; /* ACTIVE lately: its estimate does not
 				  * say yet what it will take */
 	int capped_for; /* group whose escalation capped it, -1 */
+	int idled_for; /* group whose wait promise set its cpu.idle, -1 */
 	int dirfd; /* O_PATH of the cgroup, to notice it vanishing */
 	bool gone; /* vanished: never written, restored or saved again */
 };

@@ -159,7 +159,29 @@ struct run {
 	struct item *items;
 };
 
-/* Reads, validates and classifies; 0, -ENOENT (no file) or 1 (refused). */
+/* Is @e a cpu.idle entry?  Those are classified and restored first. */
+static bool idle_entry(const struct run *r, const struct cgw_state_entry *e)
+{
+	const char *idle = cgw_cpuctl_idle_name(r->h.mode);
+
+	return idle && !strcmp(e->file, idle);
+}
+
+/*
+ * Classifies the cpu.idle entries (@idle) or the others.  cpu.idle goes
+ * first: while it is 1 the kernel refuses weight writes, and clearing it
+ * resets the weight to the default, the value the agent put on file as
+ * its own for that weight (actuate.c, idle_set()).
+ */
+static void classify_pass(struct run *r, bool idle)
+{
+	for (size_t i = 0; i < r->st.n; i++)
+		if (idle_entry(r, &r->st.e[i]) == idle)
+			r->items[i].v =
+				classify(&r->h, &r->st.e[i], &r->items[i]);
+}
+
+/* Reads and validates; 0, -ENOENT (no file) or 1 (refused). */
 static int prepare(struct run *r, const char *state_file,
 		   const char *cgroup_root)
 {
@@ -187,10 +209,8 @@ static int prepare(struct run *r, const char *state_file,
 		cgw_log(CGW_LOG_ERR, "%s; nothing restored", err);
 		return 1;
 	}
-	for (size_t i = 0; i < r->st.n; i++) {
+	for (size_t i = 0; i < r->st.n; i++)
 		cgw_file_init(&r->items[i].f);
-		r->items[i].v = classify(&r->h, &r->st.e[i], &r->items[i]);
-	}
 	return 0;
 }
 
@@ -246,25 +266,30 @@ int restore_from_state(const char *state_file, const char *cgroup_root,
 	}
 	if (ret)
 		goto out;
-	for (size_t i = 0; i < r.st.n; i++) {
-		struct item *it = &r.items[i];
-		enum cgw_set res;
+	for (int pass = 0; pass < 2; pass++) {
+		classify_pass(&r, pass == 0);
+		for (size_t i = 0; i < r.st.n; i++) {
+			struct item *it = &r.items[i];
+			enum cgw_set res;
 
-		if (it->v == V_RESTORE) {
-			ret = cgw_file_restore(&it->f, false, it->cur,
-					       sizeof(it->cur), &res);
-			if (ret) {
-				it->v = V_ERROR;
-				it->err = ret;
-			} else if (res == CGW_SET_FOREIGN) {
-				it->v = V_FOREIGN; /* changed meanwhile */
+			if (idle_entry(&r, &r.st.e[i]) != (pass == 0))
+				continue;
+			if (it->v == V_RESTORE) {
+				ret = cgw_file_restore(&it->f, false, it->cur,
+						       sizeof(it->cur), &res);
+				if (ret) {
+					it->v = V_ERROR;
+					it->err = ret;
+				} else if (res == CGW_SET_FOREIGN) {
+					it->v = V_FOREIGN; /* changed meanwhile */
+				}
 			}
+			report(&r.st.e[i], it, json);
+			restored += it->v == V_RESTORE || it->v == V_SAME;
+			failed += it->v == V_ERROR;
+			dropped += it->v != V_RESTORE && it->v != V_SAME &&
+				   it->v != V_ERROR;
 		}
-		report(&r.st.e[i], it, json);
-		restored += it->v == V_RESTORE || it->v == V_SAME;
-		failed += it->v == V_ERROR;
-		dropped += it->v != V_RESTORE && it->v != V_SAME &&
-			   it->v != V_ERROR;
 	}
 	cgw_log(CGW_LOG_NOTICE,
 		"%s: %zu restored, %zu dropped (gone or not ours), %zu failed",
@@ -287,6 +312,8 @@ int restore_check_leftover(const char *state_file, const char *cgroup_root,
 		return 0;
 	if (ret)
 		goto out;
+	classify_pass(&r, true);
+	classify_pass(&r, false);
 	for (size_t i = 0; i < r.st.n; i++)
 		pending += r.items[i].v == V_RESTORE || r.items[i].v == V_ERROR;
 	if (pending) {

@@ -170,7 +170,7 @@ static char *build(const struct status_src *src, bool json, size_t *len)
 	size_t ng = src->cfg->ngroups, nc = 0;
 	struct cgw_sgroup *g = calloc(ng ?: 1, sizeof(*g));
 	struct cgw_gstate_in *in = calloc(ng ?: 1, sizeof(*in));
-	struct cgw_schange *c = calloc(a->nnodes * 2 + 1, sizeof(*c));
+	struct cgw_schange *c = calloc(a->nnodes * 3 + 1, sizeof(*c));
 	struct cgw_status s = { .version = CGW_VERSION };
 	char *out = NULL;
 	FILE *f;
@@ -222,11 +222,19 @@ static char *build(const struct status_src *src, bool json, size_t *len)
 	}
 	for (size_t i = 0; i < a->nnodes; i++) {
 		const struct act_node *n = &a->nodes[i];
-		const struct cgw_file *fs[] = { &n->weight, &n->quota };
-		int owner = n->group >= 0 ? n->group : n->capped_for;
+		const struct cgw_file *fs[] = { &n->idle, &n->weight,
+						&n->quota };
+		int owner = n->group >= 0      ? n->group :
+			    n->capped_for >= 0 ? n->capped_for :
+						 n->idled_for;
 
-		for (int k = 0; k < 2; k++) {
+		for (int k = 0; k < 3; k++) {
 			if (!fs[k]->changed && !fs[k]->released)
+				continue;
+			/* a weight on file only for cpu.idle's sake (the
+			 * kernel resets it when cpu.idle ends): not changed */
+			if (fs[k] == &n->weight && n->idle.changed &&
+			    !n->weight.released && n->group < 0)
 				continue;
 			c[nc++] = (struct cgw_schange){
 				.group = owner >= 0 ?

@@ -394,12 +394,170 @@ static void test_max_wait_kept(void **state)
 		/* under TCG web's lateness is mostly the emulator's, not run-
 		 * queue waits: the 6.1-rt guest once saw p99 2.75 ms lateness
 		 * with its waits inside the promise (no breach, no write) */
-		print_message("emulated CPUs: breach and lateness not judged\n");
+		print_message(
+			"emulated CPUs: breach and lateness not judged\n");
 		return;
 	}
 	assert_true(writes >= 1); /* equal weights break the promise */
 	assert_true(nsamp > 3000);
 	assert_true(p99 <= 1000);
+}
+
+/* Every batch cgroup's cpu.idle reads @v and, for "0", its weight its
+ * original @orig again (the kernel reset it when cpu.idle went to 0). */
+static bool batch_is(const char *const *b, char (*orig)[32], int n,
+		     const char *v)
+{
+	char cur[32];
+
+	for (int i = 0; i < n; i++) {
+		if (cgt_read(b[i], "cpu.idle", cur, sizeof(cur)) <= 0 ||
+		    strcmp(cur, v))
+			return false;
+		if (!strcmp(v, "0") &&
+		    (cgt_read(b[i], cgt_weight_file(), cur, sizeof(cur)) <= 0 ||
+		     strcmp(cur, orig[i])))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The second stage of a wait promise: max_wait = 20us is beyond what
+ * web's weight does here (16 times the weight: p99 115-420 us), so once
+ * the raise is at its bound the agent makes the three busy competitors
+ * SCHED_IDLE (cpu.idle = 1).  Their weights (2048:1024:512 shares) are
+ * reset by the kernel when cpu.idle goes back to 0: the agent puts them
+ * back, on relax once they stop (@crash false), or `--restore` after a
+ * SIGKILL (@crash true).  Ground truth: the files themselves, web's own
+ * lateness and the batch share from the kernel.
+ */
+static void max_wait_idle(bool crash)
+{
+	static const char *const idled[] = {
+		"\"file\":\"cpu.idle\",\"old\":\"0\",\"new\":\"1\"", NULL
+	};
+	struct cgt_load sat = { .nthreads = 2, .cpu = -1 };
+	const char *const batch[] = { "b1", "b2", "b3" };
+	const unsigned int shares[] = { 2048, 1024, 512 };
+	char bin[PATH_MAX], secs[16], warm[16], out[512], body[512];
+	char *web[] = { bin, "-d", secs, "-W", warm, NULL };
+	const char *args[] = { "--state-file", statefile, NULL };
+	const char *rargv[] = { cgt_bin("cgwarden"), "--restore",
+				"--state-file", statefile, NULL };
+	char orig[3][32], before[32], raised[32], rout[4096];
+	unsigned long long nsamp = 0, p50 = 0, p99 = 0, max = 0;
+	uint64_t u0[3], u1[3], t0, t1;
+	int fd = -1, n = 0, later, st;
+	pid_t bpid[3];
+	double share = 0;
+	ssize_t len;
+	pid_t pid;
+
+	CGT_NEED_ENV();
+	cgt_fixture_setup(statefile, sizeof(statefile), "idle-state");
+	assert_int_equal(cgt_mkcg("web"), 0);
+	if (cgt_read("web", "cpu.idle", out, sizeof(out)) <= 0) {
+		print_message("SKIP: this kernel has no cpu.idle (5.15+)\n");
+		skip();
+	}
+	assert_true(cgt_read("web", cgt_weight_file(), before, sizeof(before)) >
+		    0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(cgt_mkcg(batch[i]), 0);
+		assert_int_equal(cgt_set_weight(batch[i], shares[i]), 0);
+		assert_true(cgt_read(batch[i], cgt_weight_file(), orig[i],
+				     sizeof(orig[i])) > 0);
+	}
+	snprintf(bin, sizeof(bin), "%s", cgt_bin("tests/cgw-web"));
+	snprintf(secs, sizeof(secs), "%d", 8 * cgt_slow());
+	snprintf(warm, sizeof(warm), "%d", 2 * cgt_slow());
+	snprintf(body, sizeof(body),
+		 "[agent]\nwindow = %dms\ncooldown = %dms\nhold = %dms\n\n"
+		 "[web]\npath = %s\nmax_wait = 20us\nscope = %s\n",
+		 10 * cgt_slow(), 50 * cgt_slow(), 1000 * cgt_slow(),
+		 cgt_relpath("web"), cgt_prefix());
+	assert_int_equal(cgt_agent_start(&agent, body, args), 0);
+	for (int i = 0; i < 3; i++)
+		assert_true((bpid[i] = cgt_spawn(batch[i], &sat, NULL)) > 0);
+	cgt_sleep_ms(500);
+	for (int i = 0; i < 3; i++)
+		u0[i] = cgt_kernel_usage_ns(batch[i]);
+	t0 = cgt_now_ns();
+	pid = spawn_piped("web", web, &fd);
+	assert_true(pid > 0);
+	/* raised to its bound first, then each competitor made idle */
+	while (n < 3 && cgt_agent_wait(&agent, idled, 6000 * cgt_slow()))
+		n++;
+	if (n < 3)
+		cgt_agent_dump_recent(&agent);
+	assert_int_equal(n, 3);
+	assert_true(cgt_read("web", cgt_weight_file(), raised, sizeof(raised)) >
+		    0);
+	assert_int_equal(strtoull(raised, NULL, 10),
+			 16 * strtoull(before, NULL, 10));
+	assert_true(batch_is(batch, orig, 3, "1"));
+	if (crash) {
+		assert_int_equal(cgt_agent_stop(&agent, SIGKILL),
+				 128 + SIGKILL);
+		close(fd);
+		assert_int_equal(cgt_run(rargv, rout, sizeof(rout)), 0);
+		print_message("%s", rout);
+		/* cpu.idle 0 and each weight at its original, not the
+		 * kernel's default; web's weight too */
+		assert_true(batch_is(batch, orig, 3, "0"));
+		assert_true(cgt_read("web", cgt_weight_file(), raised,
+				     sizeof(raised)) > 0);
+		assert_string_equal(raised, before);
+		return;
+	}
+	len = read(fd, out, sizeof(out) - 1);
+	close(fd);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	t1 = cgt_now_ns();
+	for (int i = 0; i < 3; i++) {
+		u1[i] = cgt_kernel_usage_ns(batch[i]);
+		share += (double)(u1[i] - u0[i]);
+	}
+	share /= (double)(t1 - t0) * (double)sysconf(_SC_NPROCESSORS_ONLN);
+	later = count_actions(&agent);
+	assert_true(len > 0);
+	out[len] = '\0';
+	assert_int_equal(
+		sscanf(out, "samples %llu p50_us %llu p99_us %llu max_us %llu",
+		       &nsamp, &p50, &p99, &max),
+		4);
+	print_message(
+		"web lateness after %s s: %llu samples, p50 %llu us, p99 %llu us, max %llu us; batch share %.1f%%; writes after the idle marks %d\n",
+		warm, nsamp, p50, p99, max, 100 * share, later);
+	/* web takes ~10 %: the batch keeps the rest */
+	assert_true(share >= 0.75);
+	/* the competitors stop: after the hold, cpu.idle back to 0 and the
+	 * weight the kernel reset back to its original, agent running */
+	for (int i = 0; i < 3; i++)
+		cgt_kill(bpid[i]);
+	for (int i = 0; i < 60 && !batch_is(batch, orig, 3, "0"); i++)
+		cgt_sleep_ms(100 * cgt_slow());
+	assert_true(batch_is(batch, orig, 3, "0"));
+	assert_int_equal(cgt_agent_stop(&agent, SIGTERM), 0);
+	assert_true(batch_is(batch, orig, 3, "0"));
+	assert_true(cgt_read("web", cgt_weight_file(), raised, sizeof(raised)) >
+		    0);
+	assert_string_equal(raised, before);
+	if (cgt_slow() == 1)
+		assert_int_equal(later, 0); /* nothing while nothing changes */
+}
+
+static void test_max_wait_idle(void **state)
+{
+	(void)state;
+	max_wait_idle(false);
+}
+
+static void test_max_wait_idle_crash(void **state)
+{
+	(void)state;
+	max_wait_idle(true);
 }
 
 int main(void)
@@ -408,6 +566,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wait_histogram, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_max_wait_kept, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_max_wait_idle, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_max_wait_idle_crash, setup,
 						teardown),
 	};
 

@@ -37,6 +37,15 @@ static void test_table(void)
 	}
 	assert_string_equal(cgw_cpuctl_weight_name(CGW_MODE_V1), "cpu.shares");
 	assert_string_equal(cgw_cpuctl_quota_name(CGW_MODE_V2), "cpu.max");
+	assert_string_equal(cgw_cpuctl_quota_name(CGW_MODE_V1),
+			    "cpu.cfs_quota_us");
+	assert_string_equal(cgw_cpuctl_weight_name(CGW_MODE_V2), "cpu.weight");
+	/* cpu.idle: both modes, and never taken for a weight or a quota */
+	assert_string_equal(cgw_cpuctl_idle_name(CGW_MODE_V1), "cpu.idle");
+	assert_string_equal(cgw_cpuctl_idle_name(CGW_MODE_V2), "cpu.idle");
+	assert_null(cgw_cpuctl_idle_name(CGW_MODE_NONE));
+	assert_int_equal(cgw_cpuctl_weight_dfl(CGW_MODE_V1), 1024);
+	assert_int_equal(cgw_cpuctl_weight_dfl(CGW_MODE_V2), 100);
 	assert_int_equal(cgw_mode_from_name("cgroup-v1"), CGW_MODE_V1);
 	assert_int_equal(cgw_mode_from_name("cgroup-v3"), CGW_MODE_NONE);
 }
@@ -62,6 +71,11 @@ static void test_ranges(void **state)
 	assert_int_equal(parse(CGW_MODE_V2, "cpu.weight", "10000"), 0);
 	assert_int_equal(parse(CGW_MODE_V2, "cpu.weight", "10001"), -ERANGE);
 	assert_int_equal(parse(CGW_MODE_V2, "cpu.weight", "0"), -ERANGE);
+	assert_int_equal(parse(CGW_MODE_V1, "cpu.idle", "0"), 0);
+	assert_int_equal(parse(CGW_MODE_V2, "cpu.idle", "1"), 0);
+	assert_int_equal(parse(CGW_MODE_V1, "cpu.idle", "2"), -ERANGE);
+	assert_int_equal(parse(CGW_MODE_V2, "cpu.idle", "-1"), -EINVAL);
+	assert_int_equal(parse(CGW_MODE_V2, "cpu.idle", "01"), -EINVAL);
 	static const char *const junk[] = {
 		"",   "-5",   "+5",
 		"05", "5 ",   " 5",

@@ -1116,6 +1116,30 @@ static void test_wait_raise(void **state)
 	assert_int_equal(CGW_WAIT_RAISE_MAX, 16);
 }
 
+static void test_wait_idle_pick(void **state)
+{
+	const struct cgw_wait_comp ok = { .busy = true, .has_idle = true };
+	struct cgw_wait_comp c;
+
+	(void)state;
+	assert_true(cgw_wait_idle_pick(&ok));
+	c = ok;
+	c.busy = false; /* not competing now: nothing to gain */
+	assert_false(cgw_wait_idle_pick(&c));
+	c = ok;
+	c.promised = true; /* its own promise comes first */
+	assert_false(cgw_wait_idle_pick(&c));
+	c = ok;
+	c.weight_ours = true; /* cpu.idle would discard the agent's weight */
+	assert_false(cgw_wait_idle_pick(&c));
+	c = ok;
+	c.has_idle = false; /* kernel without cpu.idle, or released */
+	assert_false(cgw_wait_idle_pick(&c));
+	c = ok;
+	c.idle = true; /* idle already: the operator's */
+	assert_false(cgw_wait_idle_pick(&c));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1147,6 +1171,7 @@ int main(void)
 		cmocka_unit_test(test_wait_params),
 		cmocka_unit_test(test_hist_stats),
 		cmocka_unit_test(test_wait_raise),
+		cmocka_unit_test(test_wait_idle_pick),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

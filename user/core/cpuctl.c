@@ -15,6 +15,10 @@ static const struct cgw_cpuctl files[] = {
 	{ "cpu.weight", CGW_MODE_V2, CGW_CPUCTL_WEIGHT, CGW_WEIGHT_MIN,
 	  CGW_WEIGHT_MAX },
 	{ "cpu.max", CGW_MODE_V2, CGW_CPUCTL_QUOTA_V2, 0, 0 },
+	/* SCHED_IDLE for a whole group (5.15+, both modes); setting it
+	 * back to 0 resets the group's weight to the default */
+	{ "cpu.idle", CGW_MODE_V1, CGW_CPUCTL_FLAG, 0, 1 },
+	{ "cpu.idle", CGW_MODE_V2, CGW_CPUCTL_FLAG, 0, 1 },
 };
 
 const struct cgw_cpuctl *cgw_cpuctl_find(enum cgw_mode mode, const char *name)
@@ -25,23 +29,29 @@ const struct cgw_cpuctl *cgw_cpuctl_find(enum cgw_mode mode, const char *name)
 	return NULL;
 }
 
-static const char *name_of(enum cgw_mode mode, bool quota)
+static const char *name_of(enum cgw_mode mode, enum cgw_cpuctl_kind k1,
+			   enum cgw_cpuctl_kind k2)
 {
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		if (files[i].mode == mode &&
-		    (files[i].kind != CGW_CPUCTL_WEIGHT) == quota)
+		    (files[i].kind == k1 || files[i].kind == k2))
 			return files[i].name;
 	return NULL;
 }
 
 const char *cgw_cpuctl_weight_name(enum cgw_mode mode)
 {
-	return name_of(mode, false);
+	return name_of(mode, CGW_CPUCTL_WEIGHT, CGW_CPUCTL_WEIGHT);
 }
 
 const char *cgw_cpuctl_quota_name(enum cgw_mode mode)
 {
-	return name_of(mode, true);
+	return name_of(mode, CGW_CPUCTL_QUOTA_V1, CGW_CPUCTL_QUOTA_V2);
+}
+
+const char *cgw_cpuctl_idle_name(enum cgw_mode mode)
+{
+	return name_of(mode, CGW_CPUCTL_FLAG, CGW_CPUCTL_FLAG);
 }
 
 /* --- weights ------------------------------------------------------------ */
@@ -101,6 +111,11 @@ uint64_t cgw_cpuctl_weight_min(enum cgw_mode mode)
 uint64_t cgw_cpuctl_weight_max(enum cgw_mode mode)
 {
 	return mode == CGW_MODE_V2 ? CGW_WEIGHT_MAX : CGW_SHARES_MAX;
+}
+
+uint64_t cgw_cpuctl_weight_dfl(enum cgw_mode mode)
+{
+	return mode == CGW_MODE_V2 ? CGW_WEIGHT_DFL : CGW_SHARES_DFL;
 }
 
 uint64_t cgw_cpuctl_weight_of_shares(enum cgw_mode mode, uint64_t shares)
@@ -219,6 +234,7 @@ int cgw_cpuctl_parse(const struct cgw_cpuctl *c, const char *s,
 	memset(val, 0, sizeof(*val));
 	switch (c->kind) {
 	case CGW_CPUCTL_WEIGHT:
+	case CGW_CPUCTL_FLAG:
 		if (parse_dec(s, strlen(s), &val->v))
 			return why(w, wl, -EINVAL, "not a %s value", c->name);
 		if (val->v < c->min || val->v > c->max)

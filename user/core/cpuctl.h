@@ -4,7 +4,7 @@
  * hierarchy mode each belongs to and the values the kernel accepts.  A file
  * that is not in this table is never written by the agent nor by
  * `cgwarden --restore`, whatever a state file says.  A new managed file
- * (e.g. cpu.idle) joins the table in cpuctl.c.  Everything else the agent
+ * joins the table in cpuctl.c.  Everything else the agent
  * knows about v1 against v2 is here too: weight ranges, the v1 <-> v2
  * weight conversion, quota and period formats.  Pure C, no libbpf, no I/O.
  */
@@ -38,6 +38,7 @@ enum cgw_cpuctl_kind {
 	CGW_CPUCTL_WEIGHT, /* one integer in [min, max] */
 	CGW_CPUCTL_QUOTA_V1, /* "-1" or a quota in us */
 	CGW_CPUCTL_QUOTA_V2, /* "max|QUOTA [PERIOD]" in us */
+	CGW_CPUCTL_FLAG, /* 0 or 1 (cpu.idle) */
 };
 
 struct cgw_cpuctl {
@@ -68,10 +69,16 @@ const struct cgw_cpuctl *cgw_cpuctl_find(enum cgw_mode mode, const char *name);
 /* The weight and the quota file of @mode ("cpu.shares", "cpu.max", ...). */
 const char *cgw_cpuctl_weight_name(enum cgw_mode mode);
 const char *cgw_cpuctl_quota_name(enum cgw_mode mode);
+/* "cpu.idle": SCHED_IDLE for a whole group.  The kernel refuses weight
+ * writes while it is 1 and resets the weight to the default
+ * (cgw_cpuctl_weight_dfl()) when it goes back to 0. */
+const char *cgw_cpuctl_idle_name(enum cgw_mode mode);
 
 /* The weight range of @mode (shares 2..262144, weight 1..10000). */
 uint64_t cgw_cpuctl_weight_min(enum cgw_mode mode);
 uint64_t cgw_cpuctl_weight_max(enum cgw_mode mode);
+/* The kernel's default weight of @mode (shares 1024, weight 100). */
+uint64_t cgw_cpuctl_weight_dfl(enum cgw_mode mode);
 
 /* The weight of @mode in the ratio @shares (cpu.shares) names: v1 the
  * shares themselves, v2 cgw_shares_to_weight(@shares).  The one rule for

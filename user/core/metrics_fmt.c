@@ -12,10 +12,16 @@
 #include "metrics_fmt.h"
 
 static const char *const why_names[CGW_WHY_NR] = {
-	[CGW_WHY_SETPOINT] = "setpoint", [CGW_WHY_FEEDBACK] = "feedback",
-	[CGW_WHY_RELAX] = "relax",	 [CGW_WHY_ORIGINAL] = "original",
-	[CGW_WHY_CAP] = "cap",		 [CGW_WHY_ESCALATION] = "escalation",
-	[CGW_WHY_UNCAP] = "uncap",	 [CGW_WHY_WAIT] = "wait",
+	[CGW_WHY_SETPOINT] = "setpoint",
+	[CGW_WHY_FEEDBACK] = "feedback",
+	[CGW_WHY_RELAX] = "relax",
+	[CGW_WHY_ORIGINAL] = "original",
+	[CGW_WHY_CAP] = "cap",
+	[CGW_WHY_ESCALATION] = "escalation",
+	[CGW_WHY_UNCAP] = "uncap",
+	[CGW_WHY_WAIT] = "wait",
+	[CGW_WHY_WAIT_IDLE] = "wait-idle",
+	[CGW_WHY_UNIDLE] = "unidle",
 };
 
 static const char *const kind_names[CGW_NR_KINDS] = {

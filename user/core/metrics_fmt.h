@@ -27,6 +27,8 @@ enum cgw_why {
 	CGW_WHY_ESCALATION, /* a competitor capped for a minimum */
 	CGW_WHY_UNCAP, /* a quota stepped back toward its original */
 	CGW_WHY_WAIT, /* a weight raised for a wait promise (max_wait) */
+	CGW_WHY_WAIT_IDLE, /* a competitor marked cpu.idle for a wait promise */
+	CGW_WHY_UNIDLE, /* cpu.idle back at its original, weight repaired */
 	CGW_WHY_NR,
 };
 

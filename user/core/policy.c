@@ -647,6 +647,12 @@ void cgw_hist_stats(const uint32_t *d, uint32_t pmil0, uint32_t pmil1,
 	}
 }
 
+bool cgw_wait_idle_pick(const struct cgw_wait_comp *c)
+{
+	return c->busy && !c->promised && !c->weight_ours && c->has_idle &&
+	       !c->idle;
+}
+
 uint64_t cgw_wait_raise(uint64_t cur, uint64_t orig, uint64_t wmax)
 {
 	uint64_t bound = min_u64(wmax, max_u64(orig, 1) * CGW_WAIT_RAISE_MAX);

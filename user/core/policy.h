@@ -316,4 +316,27 @@ void cgw_hist_stats(const uint32_t *d, uint32_t pmil0, uint32_t pmil1,
 #define CGW_WAIT_RAISE_MAX 16
 uint64_t cgw_wait_raise(uint64_t cur, uint64_t orig, uint64_t wmax);
 
+/* A competitor of a wait promise, as its second stage sees it. */
+struct cgw_wait_comp {
+	bool busy; /* it runs: the window clock reports it busy */
+	bool promised; /* a min_share or max_wait of its own */
+	bool weight_ours; /* the agent changed or released its weight */
+	bool has_idle; /* cpu.idle exists and is not someone else's */
+	bool idle; /* cpu.idle is 1 already */
+};
+
+/*
+ * Second stage of a wait promise, once the weight is at its bound and the
+ * waits still breach: mark @c SCHED_IDLE (cpu.idle = 1)?  Only a busy
+ * competitor without a promise of its own, whose weight the agent does
+ * not manage, and not idle already (then the operator made it so and it
+ * stays theirs).  An idle group runs only when no other group wants the
+ * CPU, so a waking task of any non-idle group preempts it at once; it
+ * still takes all the CPU left over, so the batch work loses only what
+ * the promised group uses.  cpu.idle = 1 discards the weight: the kernel
+ * refuses weight writes while it is set and resets the weight to the
+ * default when it is cleared, so the agent puts the weight back itself.
+ */
+bool cgw_wait_idle_pick(const struct cgw_wait_comp *c);
+
 #endif
