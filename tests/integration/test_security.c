@@ -148,6 +148,9 @@ static void test_restore_only_managed(void **state)
 		{ "box", cgt_weight_file(), "-5" },
 		{ "box", cgt_quota_file(), v1 ? "12" : "12 100000" },
 		{ "box", v1 ? "cpu.weight" : "cpu.shares", "100" },
+		/* cpu.idle is managed: 0 or 1 only */
+		{ "box", "cpu.idle", "2" },
+		{ "box", "cpu.idle", "-1" },
 	};
 
 	assert_int_equal(cgt_mkcg("box"), 0);
