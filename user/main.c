@@ -71,6 +71,10 @@ struct agent {
 	 * signals are delivered, after each batch */
 	struct cgw_event batch[AGENT_BATCH];
 	size_t nbatch;
+	/* --trace-windows: each slot's wait histogram at its last window
+	 * record, so that the next one reports the waits between the two */
+	uint32_t (*whist)[CGW_HIST_BUCKETS];
+	bool *whave;
 };
 
 static volatile sig_atomic_t exiting, want_stats, want_reload;
@@ -357,6 +361,41 @@ static int event_level(const struct cgw_event *e)
 	}
 }
 
+/*
+ * --trace-windows: the waits of @e's slot since its previous window record
+ * (the window itself, when the agent keeps up), as a per-cgroup runqlat:
+ * count, p50, p99 and the upper bound of the longest bucket.  One lookup
+ * of the per-CPU histogram per record, only in this diagnostic mode.
+ * False for the first record of a slot (nothing to difference yet).
+ */
+static bool window_waits(struct agent *a, const struct cgw_event *e,
+			 struct cgw_hist_stats *hs)
+{
+	uint32_t h[CGW_HIST_BUCKETS], d[CGW_HIST_BUCKETS];
+	bool have;
+	int ret;
+
+	if (!a->whist || e->slot >= CGW_MAX_SLOTS)
+		return false;
+	privs_raise_bpf(); /* a map lookup: see privs.h */
+	ret = warden_wait_hist(&a->w, e->slot, h);
+	privs_lower();
+	if (ret)
+		return false;
+	have = a->whave[e->slot];
+	for (int b = 0; b < CGW_HIST_BUCKETS; b++) {
+		/* below the last: the slot was watched afresh since */
+		if (h[b] < a->whist[e->slot][b])
+			have = false;
+		d[b] = h[b] - a->whist[e->slot][b];
+	}
+	memcpy(a->whist[e->slot], h, sizeof(h));
+	a->whave[e->slot] = true;
+	if (have)
+		cgw_hist_stats(d, 990, 500, hs);
+	return have;
+}
+
 /* One line per record on stderr, and a JSON object with --json.  @name is
  * the group's section, or "-" for a competitor's activity edge. */
 static void print_event(struct agent *a, const char *name, const char *path,
@@ -364,6 +403,8 @@ static void print_event(struct agent *a, const char *name, const char *path,
 {
 	const char *type = event_type(e);
 	bool activity = e->type == CGW_EV_ACTIVE || e->type == CGW_EV_IDLE;
+	struct cgw_hist_stats ws = { .count = 0 };
+	bool waits = e->type == CGW_EV_WINDOW && window_waits(a, e, &ws);
 	char win[32], wait[32];
 
 	cgw_format_duration(e->window_ns, win, sizeof(win));
@@ -404,6 +445,11 @@ static void print_event(struct agent *a, const char *name, const char *path,
 			e->demand_ppm / 10000, e->demand_ppm / 100 % 100, wait,
 			win);
 	}
+	if (waits)
+		cgw_log(CGW_LOG_DEBUG,
+			"window [%s] %s: %llu waits, p50 %u us, p99 %u us, longest < %u us",
+			name, path, (unsigned long long)ws.count, ws.us[1],
+			ws.us[0], ws.max_us);
 	if (!a->json)
 		return;
 	printf("{\"type\":\"%s\",\"name\":", type);
@@ -414,13 +460,19 @@ static void print_event(struct agent *a, const char *name, const char *path,
 	       "\"share_ppm\":%u,\"limit_ppm\":%u,\"win_share_ppm\":%u,"
 	       "\"demand_ppm\":%u,\"run_ns\":%llu,"
 	       "\"wait_ns\":%llu,\"window_ns\":%llu,\"nr_cpus\":%u,"
-	       "\"repeat\":%s,\"t_event_ns\":%llu}\n",
+	       "\"repeat\":%s,\"t_event_ns\":%llu",
 	       activity ? "activity" : kind_name(e->kind), e->share_ppm,
 	       e->limit_ppm, e->win_share_ppm, e->demand_ppm,
 	       (unsigned long long)e->run_ns, (unsigned long long)e->wait_ns,
 	       (unsigned long long)e->window_ns, e->nr_cpus,
 	       e->type == CGW_EV_PERSIST ? "true" : "false",
 	       (unsigned long long)e->t_event_ns);
+	if (waits)
+		printf(",\"waits\":%llu,\"wait_p50_us\":%u,\"wait_p99_us\":%u,"
+		       "\"wait_max_us\":%u",
+		       (unsigned long long)ws.count, ws.us[1], ws.us[0],
+		       ws.max_us);
+	printf("}\n");
 	fflush(stdout);
 }
 
@@ -550,6 +602,13 @@ static int start(struct agent *a)
 	};
 	char err[512];
 	int ret;
+
+	if (a->trace_windows) {
+		a->whist = calloc(CGW_MAX_SLOTS, sizeof(*a->whist));
+		a->whave = calloc(CGW_MAX_SLOTS, sizeof(*a->whave));
+		if (!a->whist || !a->whave)
+			return -ENOMEM;
+	}
 
 	ret = warden_probe(err, sizeof(err));
 	if (!ret && probe_start_warnings(err, sizeof(err)))
@@ -983,6 +1042,8 @@ static void cleanup(struct agent *a)
 	}
 	follow_close(&a->follow);
 	free(a->tab);
+	free(a->whist);
+	free(a->whave);
 	free(a->cfg);
 	cgw_hier_close(&a->hier);
 }
