@@ -324,7 +324,8 @@ static void test_max_wait_kept(void **state)
 	const char *args[] = { "--state-file", statefile, NULL };
 	unsigned long long nsamp = 0, p50 = 0, p99 = 0, max = 0;
 	char before[32], after[32];
-	uint64_t u0[4], u1[4], t0, t1;
+	uint64_t u0[4], u1[4], t0, t1, uw;
+	double cap, wshare;
 	pid_t bpid[4];
 	char now[32];
 	double share = 0;
@@ -354,6 +355,7 @@ static void test_max_wait_kept(void **state)
 	cgt_sleep_ms(500);
 	for (int i = 0; i < 4; i++)
 		u0[i] = cgt_kernel_usage_ns(batch[i]);
+	uw = cgt_kernel_usage_ns("web");
 	t0 = cgt_now_ns();
 	pid = spawn_piped("web", web, &fd);
 	assert_true(pid > 0);
@@ -365,7 +367,9 @@ static void test_max_wait_kept(void **state)
 		u1[i] = cgt_kernel_usage_ns(batch[i]);
 		share += (double)(u1[i] - u0[i]);
 	}
-	share /= (double)(t1 - t0) * (double)sysconf(_SC_NPROCESSORS_ONLN);
+	cap = (double)(t1 - t0) * (double)sysconf(_SC_NPROCESSORS_ONLN);
+	share /= cap;
+	wshare = (double)(cgt_kernel_usage_ns("web") - uw) / cap;
 	assert_true(len > 0);
 	out[len] = '\0';
 	assert_int_equal(
@@ -374,8 +378,9 @@ static void test_max_wait_kept(void **state)
 		4);
 	writes = count_actions(&agent, &idle);
 	print_message(
-		"web lateness after 1 s: %llu samples, p50 %llu us, p99 %llu us, max %llu us; batch share %.1f%%; writes %d (cpu.idle %d)\n",
-		nsamp, p50, p99, max, 100 * share, writes, idle);
+		"web lateness after 1 s: %llu samples, p50 %llu us, p99 %llu us, max %llu us; shares: batch %.1f%%, web %.1f%%, outside (noise floor) %.1f%%; writes %d (cpu.idle %d)\n",
+		nsamp, p50, p99, max, 100 * share, 100 * wshare,
+		100 * (1 - share - wshare), writes, idle);
 	/* pressure gone: the competitors stop, and after the hold the
 	 * weight steps back (halving, one step per cooldown) */
 	for (int i = 0; i < 4; i++)
@@ -398,8 +403,10 @@ static void test_max_wait_kept(void **state)
 	 * and outlast the raise: then each competitor is made idle once */
 	assert_true(writes - idle <= 5);
 	assert_true(idle <= 4);
-	/* web takes ~10 %: the promise must not cost the batch more */
-	assert_true(share >= 0.75);
+	/* web takes ~6 %: the promise must not cost the batch more.  Under
+	 * TCG the agent, the test and the kernel take 10-25 % of the
+	 * emulated machine (outside above): 68-87 % measured there */
+	assert_true(share >= (cgt_slow() > 1 ? 0.6 : 0.75));
 	if (cgt_slow() > 1) {
 		/* under TCG web's lateness is mostly the emulator's, not run-
 		 * queue waits: the 6.1-rt guest once saw p99 2.75 ms lateness
@@ -416,10 +423,12 @@ static void test_max_wait_kept(void **state)
 /*
  * Observation without a promise: with --trace-windows, each window record
  * of a watched cgroup carries the waits since the previous one (count,
- * p50, p99, longest bucket).  Over one second of a periodic task (1 ms
- * period), the waits of the records whose window closed inside it against
- * the kernel's count of the task's arrivals on a CPU over the same second
- * (/proc/PID/schedstat): within 3 % and 20 waits (a window at each end).
+ * p50, p99, longest bucket).  A periodic task (1 ms period) is stopped
+ * (SIGSTOP) twice for a quiet spell with 1 s of running between: the waits
+ * of the records whose window closed between the middles of the two quiet
+ * spells against the kernel's count of the task's arrivals on a CPU
+ * between them (/proc/PID/schedstat, read in the quiet): nothing runs at
+ * either edge, so the two must agree (within 1 % and 3 waits).
  */
 static void test_window_waits(void **state)
 {
@@ -428,7 +437,8 @@ static void test_window_waits(void **state)
 			       NULL };
 	char bin[PATH_MAX], secs[16], body[512];
 	char *web[] = { bin, "-d", secs, "-W", "0", NULL };
-	uint64_t a0, a1, t0, t1, delay, sum = 0;
+	uint64_t a0, a1, t0, t1, delay, sum = 0, d;
+	const int quiet = 300 * cgt_slow(); /* 30 windows */
 	long long max_p99 = 0;
 	const char *line;
 	int n = 0;
@@ -439,7 +449,7 @@ static void test_window_waits(void **state)
 	cgt_fixture_setup(statefile, sizeof(statefile), "winwait-state");
 	assert_int_equal(cgt_mkcg("web"), 0);
 	snprintf(bin, sizeof(bin), "%s", cgt_bin("tests/cgw-web"));
-	snprintf(secs, sizeof(secs), "%d", 4 * cgt_slow());
+	snprintf(secs, sizeof(secs), "%d", 5 * cgt_slow());
 	/* max_share = 100% never breaches: a group watched, nothing more */
 	snprintf(
 		body, sizeof(body),
@@ -448,13 +458,20 @@ static void test_window_waits(void **state)
 	assert_int_equal(cgt_agent_start(&agent, body, args), 0);
 	pid = spawn_in("web", web);
 	assert_true(pid > 0);
-	cgt_sleep_ms(1000 * cgt_slow());
-	a0 = arrivals(pid, &delay);
+	cgt_sleep_ms(500 * cgt_slow());
+	kill(pid, SIGSTOP);
+	cgt_sleep_ms(quiet / 2);
 	t0 = cgt_now_ns();
+	cgt_sleep_ms(quiet / 2);
+	a0 = arrivals(pid, &delay);
+	kill(pid, SIGCONT);
 	cgt_sleep_ms(1000 * cgt_slow());
-	a1 = arrivals(pid, &delay);
+	kill(pid, SIGSTOP);
+	cgt_sleep_ms(quiet / 2);
 	t1 = cgt_now_ns();
-	cgt_sleep_ms(200 * cgt_slow());
+	cgt_sleep_ms(quiet / 2);
+	a1 = arrivals(pid, &delay);
+	kill(pid, SIGCONT);
 	while ((line = cgt_agent_wait(&agent, winrec, 100 * cgt_slow()))) {
 		long long t = cgt_json_int(line, "t_event_ns");
 		long long w = cgt_json_int(line, "waits");
@@ -472,10 +489,10 @@ static void test_window_waits(void **state)
 		"window records: %d over %.2f s, %llu waits (highest p99 %lld us); kernel arrivals %llu\n",
 		n, (double)(t1 - t0) / 1e9, (unsigned long long)sum, max_p99,
 		(unsigned long long)(a1 - a0));
-	assert_true(a1 > a0);
+	assert_true(a1 > a0 + 100);
 	assert_true(n >= 20);
-	assert_true(sum + 20 + (a1 - a0) * 3 / 100 >= a1 - a0);
-	assert_true(sum <= a1 - a0 + 20 + (a1 - a0) * 3 / 100);
+	d = sum > a1 - a0 ? sum - (a1 - a0) : a1 - a0 - sum;
+	assert_true(d <= 3 + (a1 - a0) / 100);
 	assert_int_equal(cgt_agent_stop(&agent, SIGTERM), 0);
 }
 
@@ -523,7 +540,8 @@ static void max_wait_idle(bool crash)
 				"--state-file", statefile, NULL };
 	char orig[3][32], before[32], raised[32], rout[4096];
 	unsigned long long nsamp = 0, p50 = 0, p99 = 0, max = 0;
-	uint64_t u0[3], u1[3], t0, t1;
+	uint64_t u0[3], u1[3], t0, t1, uw;
+	double cap, wshare;
 	int fd = -1, n = 0, later, st;
 	pid_t bpid[3];
 	double share = 0;
@@ -559,6 +577,7 @@ static void max_wait_idle(bool crash)
 	cgt_sleep_ms(500);
 	for (int i = 0; i < 3; i++)
 		u0[i] = cgt_kernel_usage_ns(batch[i]);
+	uw = cgt_kernel_usage_ns("web");
 	t0 = cgt_now_ns();
 	pid = spawn_piped("web", web, &fd);
 	assert_true(pid > 0);
@@ -595,7 +614,9 @@ static void max_wait_idle(bool crash)
 		u1[i] = cgt_kernel_usage_ns(batch[i]);
 		share += (double)(u1[i] - u0[i]);
 	}
-	share /= (double)(t1 - t0) * (double)sysconf(_SC_NPROCESSORS_ONLN);
+	cap = (double)(t1 - t0) * (double)sysconf(_SC_NPROCESSORS_ONLN);
+	share /= cap;
+	wshare = (double)(cgt_kernel_usage_ns("web") - uw) / cap;
 	later = count_actions(&agent, NULL);
 	assert_true(len > 0);
 	out[len] = '\0';
@@ -604,10 +625,11 @@ static void max_wait_idle(bool crash)
 		       &nsamp, &p50, &p99, &max),
 		4);
 	print_message(
-		"web lateness after %s s: %llu samples, p50 %llu us, p99 %llu us, max %llu us; batch share %.1f%%; writes after the idle marks %d\n",
-		warm, nsamp, p50, p99, max, 100 * share, later);
-	/* web takes ~10 %: the batch keeps the rest */
-	assert_true(share >= 0.75);
+		"web lateness after %s s: %llu samples, p50 %llu us, p99 %llu us, max %llu us; shares: batch %.1f%%, web %.1f%%, outside (noise floor) %.1f%%; writes after the idle marks %d\n",
+		warm, nsamp, p50, p99, max, 100 * share, 100 * wshare,
+		100 * (1 - share - wshare), later);
+	/* web takes ~6 %: the batch keeps the rest (TCG: see above) */
+	assert_true(share >= (cgt_slow() > 1 ? 0.6 : 0.75));
 	/* the competitors stop: after the hold, cpu.idle back to 0 and the
 	 * weight the kernel reset back to its original, agent running */
 	for (int i = 0; i < 3; i++)
