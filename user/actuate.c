@@ -1407,7 +1407,11 @@ static void relax_idle(struct act_ctx *a, struct act_node *n, uint64_t now)
 		a, n, &n->weight, n->weight.original, g, CGW_WHY_UNIDLE,
 		"cpu.idle cleared: the kernel reset the weight to its default",
 		0);
-	if (ret == 0 || (ret == 1 && !n->weight.released))
+	/* back at its original (written, or already): no longer ours; a
+	 * write held back stays changed, and the exit restore puts it back */
+	if (ret >= 0 && !n->weight.released &&
+	    cgw_file_read(&n->weight, cur, sizeof(cur)) >= 0 &&
+	    !strcmp(cur, n->weight.original))
 		n->weight.changed = false;
 }
 
